@@ -1,0 +1,429 @@
+"""Workflow artifacts through the Actions results service (the "v4" artifact protocol).
+
+The upload is streamed end to end: files are read in chunks into a zip that is cut into blob
+blocks as it grows, so memory stays flat whatever the report size. The sha256 and size that
+FinalizeArtifact records are computed on exactly the bytes handed to the blob store.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import ArtifactError, InputError
+from .transport import TRANSIENT_ERRORS, RetryPolicy, new_session, retry_after_seconds, timeout
+
+_SERVICE = "/twirp/github.actions.results.api.v1.ArtifactService/"
+_FORBIDDEN_IN_NAME = {
+    '"': "double quote",
+    ":": "colon",
+    "<": "less than",
+    ">": "greater than",
+    "|": "vertical bar",
+    "*": "asterisk",
+    "?": "question mark",
+    "\r": "carriage return",
+    "\n": "line feed",
+    "\\": "backslash",
+    "/": "forward slash",
+}
+# Statuses the official client also retries; anything else is the caller's mistake.
+_RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+BLOCK_SIZE = 4 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+DEFAULT_CONCURRENCY = 5
+MAX_CONCURRENCY = 300
+ZIP_CONTENT_TYPE = "application/zip"
+
+SecretSink = Callable[[str], None]
+
+
+def validate_artifact_name(name: str) -> None:
+    """Raise ValueError when the results service would refuse `name`."""
+    if not name:
+        raise ValueError("is empty: give the artifact a name, or leave the input out for a derived one.")
+    for char, label in _FORBIDDEN_IN_NAME.items():
+        if char in name:
+            raise ValueError(
+                f"is {name!r}, which contains a {label} ({char!r}); artifact names may not contain "
+                'any of " : < > | * ? \\ / or line breaks.'
+            )
+
+
+@dataclass(frozen=True)
+class ArtifactRuntime:
+    """What the runner hands a container action for talking to the results service."""
+
+    token: str
+    results_origin: str
+    run_backend_id: str
+    job_backend_id: str
+    server_url: str
+    repository: str
+    run_id: str
+    concurrency: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ArtifactRuntime:
+        token = env.get("ACTIONS_RUNTIME_TOKEN", "")
+        results_url = env.get("ACTIONS_RESULTS_URL", "")
+        if not token or not results_url:
+            missing = " and ".join(
+                name for name in ("ACTIONS_RUNTIME_TOKEN", "ACTIONS_RESULTS_URL") if not env.get(name)
+            )
+            raise InputError(
+                f"{missing} is not set, so no artifact can be uploaded: run this action as a step of a "
+                "GitHub Actions job (the runner provides both), or set 'upload: false' to only "
+                "download the files."
+            )
+        parts = urlsplit(results_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError("ACTIONS_RESULTS_URL is not a URL: run this action as a step of a GitHub Actions job.")
+        run_id, job_id = backend_ids(token)
+        return cls(
+            token=token,
+            results_origin=f"{parts.scheme}://{parts.netloc}",
+            run_backend_id=run_id,
+            job_backend_id=job_id,
+            server_url=env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+            repository=env.get("GITHUB_REPOSITORY", ""),
+            run_id=env.get("GITHUB_RUN_ID", ""),
+            concurrency=_concurrency(env.get("ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY", "")),
+        )
+
+    def artifact_url(self, artifact_id: int) -> str:
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}/artifacts/{artifact_id}"
+
+
+def backend_ids(runtime_token: str) -> tuple[str, str]:
+    """The workflow run and job backend ids that the runtime token's `scp` claim carries."""
+    invalid = InputError(
+        "ACTIONS_RUNTIME_TOKEN is invalid or missing claims: run this action as a step of a "
+        "GitHub Actions job, or set 'upload: false'."
+    )
+    pieces = runtime_token.split(".")
+    if len(pieces) != 3:
+        raise invalid
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(pieces[1] + "=" * (-len(pieces[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise invalid from None
+    scopes = payload.get("scp") if isinstance(payload, dict) else None
+    for scope in scopes.split(" ") if isinstance(scopes, str) else ():
+        fields = scope.split(":")
+        if fields[0] == "Actions.Results" and len(fields) == 3 and fields[1] and fields[2]:
+            return fields[1], fields[2]
+    raise invalid
+
+
+def _concurrency(value: str) -> int:
+    if not value:
+        return DEFAULT_CONCURRENCY
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(
+            f"ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY is {value!r}: use a whole number from 1 to {MAX_CONCURRENCY}."
+        )
+    return min(int(value), MAX_CONCURRENCY)
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    name: str
+    compression_level: int = 6
+    retention_days: int = 0  # 0: the repository's default
+    overwrite: bool = True
+
+
+@dataclass(frozen=True)
+class UploadedArtifact:
+    id: int
+    name: str
+    url: str
+    digest: str  # hex sha256 of the uploaded zip, without a "sha256:" prefix
+    size: int
+
+
+def upload_artifact(
+    files: Sequence[Path],
+    root: Path,
+    options: UploadOptions,
+    runtime: ArtifactRuntime,
+    on_secret: SecretSink,
+    policy: RetryPolicy | None = None,
+) -> UploadedArtifact:
+    """Zip `files` (named relative to `root`) into the artifact `options.name` and finalize it."""
+    validate_artifact_name(options.name)
+    entries = zip_entries(files, root)
+    service = ResultsService(runtime, policy or RetryPolicy(first_delay=3.0, multiplier=1.5))
+    upload_url = service.create(options)
+    on_secret(upload_url)
+    on_secret(urlsplit(upload_url).query)
+    sent = _HashingCounter(zip_stream(entries, options.compression_level))
+    upload_blob(upload_url, sent, runtime.concurrency)
+    artifact_id = service.finalize(options.name, sent.size, sent.sha256.hexdigest())
+    return UploadedArtifact(
+        id=artifact_id,
+        name=options.name,
+        url=runtime.artifact_url(artifact_id),
+        digest=sent.sha256.hexdigest(),
+        size=sent.size,
+    )
+
+
+def zip_entries(files: Sequence[Path], root: Path) -> list[tuple[Path, str]]:
+    """(file, entry name) pairs: names relative to `root`, with forward slashes, no directories."""
+    root = root.resolve()
+    entries = []
+    for file in files:
+        resolved = file.resolve()
+        if root not in resolved.parents:
+            raise ArtifactError(f"{file} is not inside the artifact's root folder {root}.")
+        entries.append((resolved, resolved.relative_to(root).as_posix()))
+    return entries
+
+
+class _Sink:
+    """The write end zipfile fills; it cannot seek, so zipfile writes data descriptors."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def tell(self) -> int:
+        # zipfile asks; an OSError tells it the stream cannot seek, so it writes data descriptors.
+        raise OSError("not seekable")
+
+    def take(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+def zip_stream(entries: Sequence[tuple[Path, str]], compression_level: int) -> Iterator[bytes]:
+    """Yield the zip of `entries` piece by piece, never holding more than a chunk or so."""
+    sink = _Sink()
+    method = zipfile.ZIP_DEFLATED if compression_level > 0 else zipfile.ZIP_STORED
+    with zipfile.ZipFile(sink, "w", compression=method, compresslevel=compression_level or None) as archive:
+        for path, name in entries:
+            large = path.stat().st_size * 1.05 > zipfile.ZIP64_LIMIT
+            with path.open("rb") as source, archive.open(name, "w", force_zip64=large) as target:
+                while chunk := source.read(READ_CHUNK):
+                    target.write(chunk)
+                    if data := sink.take():
+                        yield data
+            yield sink.take()
+    yield sink.take()
+
+
+class _HashingCounter:
+    """Passes chunks through while adding them to a sha256 and a byte count."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            if chunk:
+                self.sha256.update(chunk)
+                self.size += len(chunk)
+                yield chunk
+
+
+def upload_blob(upload_url: str, chunks: _HashingCounter, concurrency: int) -> None:
+    """Send the zip to the signed block-blob URL, blocks in parallel."""
+    # The Azure SDK is imported here, not at start-up: only uploads need it, and it is slow to import.
+    from azure.core.exceptions import AzureError
+    from azure.storage.blob import BlobClient, ContentSettings, ExponentialRetry
+
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    connect, read = timeout()
+    client = BlobClient.from_blob_url(
+        upload_url,
+        max_block_size=BLOCK_SIZE,
+        max_single_put_size=BLOCK_SIZE,
+        retry_policy=ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=5, random_jitter_range=1),
+        connection_timeout=connect,
+        read_timeout=read,
+        user_agent=None,
+    )
+    try:
+        client.upload_blob(
+            iter(chunks),
+            blob_type="BlockBlob",
+            overwrite=True,
+            content_settings=ContentSettings(content_type=ZIP_CONTENT_TYPE),
+            max_concurrency=concurrency,
+        )
+    except AzureError as failure:
+        code = getattr(failure, "error_code", None) or type(failure).__name__
+        raise ArtifactError(
+            f"Uploading the artifact to blob storage failed ({code}). If this repeats, check that the "
+            "runner can reach *.blob.core.windows.net, then re-run the job."
+        ) from None
+    finally:
+        client.close()
+
+
+class ResultsService:
+    """The Twirp JSON calls of the results service, retried as the official client retries them."""
+
+    def __init__(self, runtime: ArtifactRuntime, policy: RetryPolicy) -> None:
+        self._runtime = runtime
+        self._policy = policy
+        self._session = new_session()
+        self._session.headers["Authorization"] = f"Bearer {runtime.token}"
+
+    def create(self, options: UploadOptions) -> str:
+        """Create the artifact (replacing one of the same name if allowed) and return its upload URL."""
+        if options.overwrite:
+            self._delete_existing(options.name)
+        body: dict[str, Any] = {
+            **self._ids(),
+            "name": options.name,
+            "version": 7,
+            "mime_type": ZIP_CONTENT_TYPE,
+        }
+        if options.retention_days:
+            expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=options.retention_days)
+            body["expires_at"] = expires.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        try:
+            answer = self._call("CreateArtifact", body)
+        except _Conflict:
+            if not options.overwrite:
+                raise ArtifactError(
+                    f"An artifact named {options.name!r} already exists in this workflow run: set "
+                    "'overwrite: true' to replace it, or choose another 'artifact-name'."
+                ) from None
+            self._delete(options.name)
+            answer = self._call("CreateArtifact", body)
+        url = _field(answer, "signed_upload_url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ArtifactError("CreateArtifact answered without an upload URL: re-run the job.")
+        return url
+
+    def finalize(self, name: str, size: int, sha256_hex: str) -> int:
+        answer = self._call(
+            "FinalizeArtifact", {**self._ids(), "name": name, "size": str(size), "hash": f"sha256:{sha256_hex}"}
+        )
+        artifact_id = str(_field(answer, "artifact_id") or "")
+        if not artifact_id.isdigit():
+            raise ArtifactError("FinalizeArtifact answered without an artifact id: re-run the job.")
+        return int(artifact_id)
+
+    def _delete_existing(self, name: str) -> None:
+        answer = self._call("ListArtifacts", {**self._ids(), "name_filter": name})
+        artifacts = _field(answer, "artifacts") or []
+        if any(isinstance(item, dict) and item.get("name") == name for item in artifacts):
+            self._delete(name)
+
+    def _delete(self, name: str) -> None:
+        # upload-artifact ignores a failed delete too: the create that follows says what is wrong.
+        with contextlib.suppress(ArtifactError):
+            self._call("DeleteArtifact", {**self._ids(), "name": name})
+
+    def _ids(self) -> dict[str, str]:
+        return {
+            "workflow_run_backend_id": self._runtime.run_backend_id,
+            "workflow_job_run_backend_id": self._runtime.job_backend_id,
+        }
+
+    def _call(self, method: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+        url = self._runtime.results_origin + _SERVICE + method
+        problem = ""
+        for attempt in range(1, self._policy.attempts + 1):
+            retry_after = None
+            try:
+                response = self._session.post(url, json=body, timeout=timeout())
+            except TRANSIENT_ERRORS as failure:
+                problem = f"connection failed ({type(failure).__name__})"
+            else:
+                if response.status_code == 200:
+                    answer = _json_object(response)
+                    if answer is None:
+                        problem = "the answer was not JSON"
+                    else:
+                        if answer.get("ok") is False:
+                            raise ArtifactError(
+                                f"The results service answered {method} with ok: false: re-run the job."
+                            )
+                        return answer
+                else:
+                    _raise_unless_retryable(method, response)
+                    problem = f"HTTP {response.status_code}"
+                    retry_after = retry_after_seconds(response)
+            if attempt < self._policy.attempts:
+                self._policy.wait(attempt, retry_after)
+        raise ArtifactError(
+            f"The results service kept failing {method} ({problem}) after {self._policy.attempts} "
+            "attempts: GitHub Actions may be having an incident; re-run the job later."
+        )
+
+
+class _Conflict(ArtifactError):
+    """CreateArtifact found an artifact of that name in the run (HTTP 409)."""
+
+
+def _raise_unless_retryable(method: str, response: requests.Response) -> None:
+    status = response.status_code
+    if status in _RETRYABLE_STATUS and "insufficient usage" not in response.text.lower():
+        return
+    message = _twirp_message(response)
+    if status == 409:
+        raise _Conflict(message)
+    if "insufficient usage" in message.lower():
+        raise ArtifactError(
+            "GitHub refused the artifact: the account's artifact storage quota is used up. Delete old "
+            "artifacts (or shorten their retention), or raise the storage limit in the billing settings, "
+            "then re-run the job."
+        )
+    if status in (401, 403):
+        raise ArtifactError(
+            f"The results service refused the runner's token for {method} (HTTP {status}): the token "
+            "may have expired in a very long job; re-run the job."
+        )
+    raise ArtifactError(f"The results service refused {method} (HTTP {status}: {message}).")
+
+
+def _twirp_message(response: requests.Response) -> str:
+    answer = _json_object(response)
+    message = answer.get("msg") if answer else None
+    return message if isinstance(message, str) and message else response.reason or "no details"
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _field(answer: Mapping[str, Any], snake_name: str) -> Any:
+    """A response field by its proto name, whether the service spells it snake_case or camelCase."""
+    if snake_name in answer:
+        return answer[snake_name]
+    head, *rest = snake_name.split("_")
+    return answer.get(head + "".join(word.title() for word in rest))

@@ -1,0 +1,87 @@
+"""The command line: the action's job outside GitHub Actions, files landing in --out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from . import main as job
+from .errors import ActionError
+from .settings import REPORTS
+
+EXIT_CODES = """exit codes:
+  0  the report was downloaded (or there was none and --if-no-report is warn or ignore)
+  1  GitHub refused or failed, a download failed, or an option is invalid
+  2  the command line itself is malformed"""
+
+
+def parser() -> argparse.ArgumentParser:
+    reports = sorted({name for names in REPORTS.values() for name in names})
+    command = argparse.ArgumentParser(
+        prog="copilot-metrics",
+        description=(
+            "Download a GitHub Copilot usage metrics report into a folder. The token is read from "
+            "an environment variable (COPILOT_METRICS_TOKEN by default), never from the command line."
+        ),
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scope = command.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--org", help="organization login")
+    scope.add_argument("--enterprise", help="enterprise slug")
+    command.add_argument(
+        "--report", default="", help=f"report name (default: the scope's 28-day aggregate): {', '.join(reports)}"
+    )
+    command.add_argument("--day", default="", help="for 1-day reports: YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD, or latest")
+    command.add_argument("--api-url", default="https://api.github.com", help="REST API base (default: %(default)s)")
+    command.add_argument("--out", default="copilot-metrics", help="folder for the files (default: %(default)s)")
+    command.add_argument("--csv", action="store_true", help="also write CSV conversions next to the NDJSON files")
+    command.add_argument(
+        "--if-no-report",
+        default="warn",
+        choices=("warn", "error", "ignore"),
+        help="when GitHub has no report (default: %(default)s)",
+    )
+    command.add_argument(
+        "--token-env",
+        default="COPILOT_METRICS_TOKEN",
+        metavar="NAME",
+        help="environment variable holding the token (default: %(default)s)",
+    )
+    command.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    token = os.environ.get(args.token_env, "")
+    if not token:
+        print(
+            f"error: the environment variable {args.token_env} is empty: export the token there first.", file=sys.stderr
+        )
+        return 1
+    inputs = {
+        "org": args.org or "",
+        "enterprise": args.enterprise or "",
+        "token": token,
+        "report": args.report,
+        "day": args.day,
+        "api-url": args.api_url,
+        "path": os.path.abspath(args.out),
+        "csv": "true" if args.csv else "false",
+        "if-no-report": args.if_no_report,
+        "upload": "false",
+        "summary": "false",
+    }
+    env = {**os.environ, "GITHUB_WORKSPACE": os.path.abspath(args.out)}
+    try:
+        record = job.run(inputs, env)
+    except ActionError as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    print(json.dumps(job.outputs(record, record.settings.path)))
+    return 0

@@ -1,0 +1,229 @@
+"""Signed report links to files on disk: concurrent, streamed, resumed, verified, atomic.
+
+Report files are fetched without any credentials: the links are pre-signed, and their host
+(e.g. copilot-reports.github.com) must never see the GitHub token. Files are written into a
+staging folder and moved into place only when every one of them arrived intact, so a failed run
+leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from .errors import DownloadError, LinkExpiredError
+from .reports import ReportLinks, ReportPart
+from .transport import TRANSIENT_ERRORS, RetryPolicy, new_session, retry_after_seconds, timeout
+
+WORKERS = 4
+CHUNK = 1024 * 1024
+STAGING_PREFIX = ".copilot-metrics-staging-"
+
+Refresh = Callable[[ReportPart], ReportPart]
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DownloadedFile:
+    path: Path
+    size: int
+    sha256: str
+
+
+class _NoAuth(AuthBase):
+    """Sends no Authorization header at all, and stops requests from adding one from ~/.netrc."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        return request
+
+
+@dataclass(frozen=True)
+class _Job:
+    part_index: int
+    link_index: int
+    relative: PurePosixPath
+
+
+def download_report(
+    links: ReportLinks,
+    folder: Path,
+    refresh: Refresh,
+    log: Log,
+    policy: RetryPolicy | None = None,
+    workers: int = WORKERS,
+) -> list[DownloadedFile]:
+    """Download every link of every part into `folder`; 1-day reports go in one folder per day."""
+    jobs = _jobs(links.parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    fetcher = _Fetcher(list(links.parts), refresh, policy or RetryPolicy(), workers)
+    try:
+        results = fetcher.run(jobs, staging, log)
+        pairs = zip(jobs, results, strict=True)
+        return [_move_into_place(folder, job.relative, result) for job, result in pairs]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _jobs(parts: Sequence[ReportPart]) -> list[_Job]:
+    jobs = []
+    taken: set[str] = set()
+    for part_index, part in enumerate(parts):
+        prefix = PurePosixPath(part.day.isoformat()) if part.day else PurePosixPath()
+        for link_index, link in enumerate(part.links):
+            name = _unique(prefix / file_name(link, link_index), taken)
+            jobs.append(_Job(part_index, link_index, name))
+    return jobs
+
+
+def file_name(link: str, index: int) -> str:
+    """A safe local file name from the last segment of the link's path."""
+    last = unquote(PurePosixPath(urlsplit(link).path).name)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", last).lstrip(".")
+    return safe or f"part-{index + 1}.ndjson"
+
+
+def _unique(path: PurePosixPath, taken: set[str]) -> PurePosixPath:
+    candidate, number = path, 1
+    while str(candidate).lower() in taken:
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    taken.add(str(candidate).lower())
+    return candidate
+
+
+def _move_into_place(folder: Path, relative: PurePosixPath, result: DownloadedFile) -> DownloadedFile:
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(result.path, target)
+    return DownloadedFile(target, result.size, result.sha256)
+
+
+class _Fetcher:
+    """Runs the downloads on a thread pool; asks for fresh links (once per part) when they expire."""
+
+    def __init__(self, parts: list[ReportPart], refresh: Refresh, policy: RetryPolicy, workers: int) -> None:
+        self._parts = parts
+        self._refresh = refresh
+        self._refreshed: set[int] = set()
+        self._lock = threading.Lock()
+        self._policy = policy
+        self._workers = workers
+        self._session = new_session(pool_size=workers)
+        # Byte-exact files and byte offsets for Range need the body as stored, never re-encoded.
+        self._session.headers["Accept-Encoding"] = "identity"
+
+    def run(self, jobs: list[_Job], staging: Path, log: Log) -> list[DownloadedFile]:
+        with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="download") as pool:
+            futures: list[Future[DownloadedFile]] = [
+                pool.submit(self._download, job, staging / f"{number}.part") for number, job in enumerate(jobs)
+            ]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [future for future in done if future.exception() is not None]
+            if failed:
+                for future in futures:
+                    future.cancel()
+                raise failed[0].exception()  # type: ignore[misc]
+        results = [future.result() for future in futures]
+        for job, result in zip(jobs, results, strict=True):
+            log(f"Downloaded {job.relative} ({result.size:,} bytes)")
+        return results
+
+    def _download(self, job: _Job, target: Path) -> DownloadedFile:
+        try:
+            return self._fetch(self._link(job), target)
+        except LinkExpiredError:
+            self._renew(job.part_index)
+            return self._fetch(self._link(job), target)
+
+    def _link(self, job: _Job) -> str:
+        with self._lock:
+            return self._parts[job.part_index].links[job.link_index]
+
+    def _renew(self, part_index: int) -> None:
+        with self._lock:
+            if part_index in self._refreshed:
+                return
+            self._refreshed.add(part_index)
+            self._parts[part_index] = self._refresh(self._parts[part_index])
+
+    def _fetch(self, link: str, target: Path) -> DownloadedFile:
+        """Stream one link to `target`, resuming with Range after a broken or short body."""
+        digest = hashlib.sha256()
+        written = 0
+        problem = ""
+        with target.open("wb") as out:
+            for attempt in range(1, self._policy.attempts + 1):
+                wait_for: float | None = None
+                headers = {"Range": f"bytes={written}-"} if written else {}
+                try:
+                    with self._session.get(
+                        link, headers=headers, stream=True, timeout=timeout(), auth=_NoAuth()
+                    ) as response:
+                        status = response.status_code
+                        if status in (200, 206):
+                            if not _resumes_at(response, written):
+                                out.seek(0)
+                                out.truncate()
+                                digest, written = hashlib.sha256(), 0
+                            expected = _expected_end(response, written)
+                            for chunk in response.iter_content(CHUNK):
+                                out.write(chunk)
+                                digest.update(chunk)
+                                written += len(chunk)
+                            if expected is None or written == expected:
+                                return DownloadedFile(target, written, digest.hexdigest())
+                            problem = f"the body ended after {written:,} of {expected:,} bytes"
+                        elif status == 403 and "AuthenticationFailed" in response.text:
+                            raise LinkExpiredError(
+                                "A report link was refused as expired even after asking GitHub for fresh "
+                                "links: re-run the job."
+                            )
+                        elif status == 429 or status >= 500:
+                            problem = f"HTTP {status}"
+                            wait_for = retry_after_seconds(response)
+                        else:
+                            raise DownloadError(
+                                f"The report file host refused a download (HTTP {status}). If the runner "
+                                "sits behind a firewall, allow copilot-reports.github.com (or your GHE.com "
+                                "copilot-reports host); then re-run the job."
+                            )
+                except TRANSIENT_ERRORS as failure:
+                    problem = f"connection failed: {type(failure).__name__}"
+                if attempt < self._policy.attempts:
+                    self._policy.wait(attempt, wait_for)
+        raise DownloadError(
+            f"A report file could not be downloaded intact ({problem}) after {self._policy.attempts} "
+            "attempts: check the runner's network, then re-run the job."
+        )
+
+
+def _resumes_at(response: requests.Response, offset: int) -> bool:
+    """Whether this answer continues the file at `offset` (False: it starts the file over)."""
+    if offset == 0:
+        return True
+    if response.status_code != 206:
+        return False
+    match = re.match(r"bytes (\d+)-", response.headers.get("Content-Range", ""))
+    return match is not None and int(match.group(1)) == offset
+
+
+def _expected_end(response: requests.Response, offset: int) -> int | None:
+    """The file size this answer promises, or None when it does not say."""
+    length = response.headers.get("Content-Length", "")
+    if not length.isdigit():
+        return None
+    return (offset if response.status_code == 206 else 0) + int(length)

@@ -1,0 +1,111 @@
+"""The action's job, start to end: Settings -> report links -> files -> artifact -> outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import summary, workflow
+from .artifacts import UploadedArtifact, UploadOptions, upload_artifact
+from .download import download_report
+from .errors import ActionError, NoReportError
+from .reports import ReportLinks, ReportsApi
+from .settings import DEFAULTS, Settings, parse_settings
+
+
+def main() -> int:
+    """Run as the action's container entry point; returns the process exit code."""
+    try:
+        run(workflow.read_inputs(DEFAULTS), os.environ)
+    except ActionError as failure:
+        workflow.error(str(failure))
+        return 1
+    return 0
+
+
+def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
+    # Masks go first: nothing below may print a secret the runner does not yet know to hide.
+    for secret in (inputs.get("token", ""), env.get("ACTIONS_RUNTIME_TOKEN", "")):
+        if secret.strip():
+            workflow.mask(secret.strip())
+    settings = parse_settings(inputs, env)
+    for message in settings.warnings:
+        workflow.warning(message)
+    api = ReportsApi(settings, log=workflow.info, on_secret=workflow.mask)
+    with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
+        links = api.report_links()
+    _handle_missing(settings, links)
+    files = []
+    if links.parts:
+        with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
+            files = download_report(links, settings.path, api.fresh_links, workflow.info)
+    artifact = None
+    if settings.upload and files and settings.runtime:
+        name = settings.artifact_name or default_artifact_name(settings, links)
+        with workflow.group(f"Uploading artifact {name}"):
+            artifact = upload_artifact(
+                [file.path for file in files],
+                settings.path,
+                UploadOptions(name, settings.compression_level, settings.retention_days, settings.overwrite),
+                settings.runtime,
+                on_secret=workflow.mask,
+            )
+        workflow.info(f"Artifact {artifact.name}: {artifact.url}")
+    record = summary.RunRecord(settings, links, files, artifact)
+    workflow.set_outputs(outputs(record, Path(env.get("GITHUB_WORKSPACE") or os.getcwd())))
+    if settings.summary:
+        workflow.append_summary(summary.markdown(record))
+    return record
+
+
+def _handle_missing(settings: Settings, links: ReportLinks) -> None:
+    if not links.missing_days and links.parts:
+        return
+    if links.missing_days:
+        days = ", ".join(day.isoformat() for day in links.missing_days)
+        message = f"GitHub has no {settings.report} report for {days} (yet)."
+    else:
+        message = f"GitHub has no {settings.report} report for {settings.owner} (yet)."
+    hint = " Reports usually appear within two full UTC days; re-run later or pick an earlier day."
+    if settings.if_no_report == "error":
+        raise NoReportError(message + hint + " (Set 'if-no-report: warn' to carry on without it.)")
+    if settings.if_no_report == "warn":
+        workflow.warning(message + hint)
+    else:
+        workflow.info(message)
+
+
+def default_artifact_name(settings: Settings, links: ReportLinks) -> str:
+    """A name unique to scope, report and window, so that two reports never collide in one run."""
+    scope = "enterprise" if settings.scope == "enterprise" else "org"
+    window = "" if links.start is None else links.start.isoformat()
+    if links.end is not None and links.end != links.start:
+        window += f"_{links.end.isoformat()}"
+    return f"copilot-metrics_{scope}-{settings.owner}_{settings.report}_{window}"
+
+
+def outputs(record: summary.RunRecord, workspace: Path) -> dict[str, str]:
+    links, artifact = record.links, record.artifact
+    return {
+        "report_start_day": links.start.isoformat() if links.start else "",
+        "report_end_day": links.end.isoformat() if links.end else "",
+        **_artifact_outputs(artifact),
+        "directory": str(record.settings.path),
+        "files": json.dumps([_relative_to(file.path, workspace) for file in record.files]),
+    }
+
+
+def _artifact_outputs(artifact: UploadedArtifact | None) -> dict[str, str]:
+    if artifact is None:
+        return {"artifact-id": "", "artifact-url": "", "artifact-digest": ""}
+    return {"artifact-id": str(artifact.id), "artifact-url": artifact.url, "artifact-digest": artifact.digest}
+
+
+def _relative_to(path: Path, workspace: Path) -> str:
+    """Paths relative to the workspace mean the same inside the action's container and in later steps."""
+    try:
+        return path.relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,333 @@
+"""The action's inputs, checked once and turned into one immutable Settings.
+
+Every rule about what an input may hold lives here, so that nothing downstream ever sends a
+request built from an unchecked value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from .artifacts import ArtifactRuntime, validate_artifact_name
+from .errors import InputError
+
+Scope = Literal["organization", "enterprise"]
+IfNoReport = Literal["warn", "error", "ignore"]
+
+# The defaults action.yml declares; outside Actions (the command line, tests) the same apply.
+DEFAULTS: Mapping[str, str] = {
+    "org": "",
+    "enterprise": "",
+    "token": "",
+    "report": "",
+    "day": "",
+    "api-url": "",
+    "artifact-name": "",
+    "retention-days": "0",
+    "compression-level": "6",
+    "overwrite": "true",
+    "path": "copilot-metrics",
+    "upload": "true",
+    "summary": "true",
+    "csv": "false",
+    "if-no-report": "warn",
+}
+
+REPORTS: Mapping[Scope, tuple[str, ...]] = {
+    "organization": (
+        "organization-28-day",
+        "users-28-day",
+        "organization-1-day",
+        "users-1-day",
+        "user-teams-1-day",
+        "repos-1-day",
+    ),
+    "enterprise": (
+        "enterprise-28-day",
+        "users-28-day",
+        "enterprise-1-day",
+        "users-1-day",
+        "user-teams-1-day",
+        "repos-1-day",
+    ),
+}
+
+# GitHub keeps data from these days on; asking for earlier days is allowed but pointless.
+DATA_STARTS: Mapping[Scope, dt.date] = {
+    "organization": dt.date(2025, 12, 12),
+    "enterprise": dt.date(2025, 10, 10),
+}
+
+MAX_RANGE_DAYS = 366
+MAX_RETENTION_DAYS = 90
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*")
+_MAX_LOGIN = {"organization": 39, "enterprise": 60}
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """An inclusive range of UTC days; a single day is a range of one."""
+
+    first: dt.date
+    last: dt.date
+
+    def days(self) -> list[dt.date]:
+        count = (self.last - self.first).days + 1
+        return [self.first + dt.timedelta(days=n) for n in range(count)]
+
+
+LATEST = "latest"
+DaySelection = DayRange | Literal["latest"] | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    scope: Scope
+    owner: str
+    token: str
+    report: str
+    days: DaySelection
+    api_url: str
+    artifact_name: str  # empty: derived from the report window once it is known
+    retention_days: int
+    compression_level: int
+    overwrite: bool
+    path: Path
+    upload: bool
+    summary: bool
+    csv: bool
+    if_no_report: IfNoReport
+    runtime: ArtifactRuntime | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_daily(self) -> bool:
+        return self.report.endswith("-1-day")
+
+
+def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.date | None = None) -> Settings:
+    """Check every input and return the Settings, or raise InputError naming the first bad one."""
+    raw = {name: inputs.get(name, default).strip() for name, default in DEFAULTS.items()}
+    warnings: list[str] = []
+    scope, owner = _scope_and_owner(raw["org"], raw["enterprise"], env)
+    report = _report(raw["report"], scope)
+    days = _days(raw["day"], report, scope, today or _utc_today(), warnings)
+    upload = _boolean("upload", raw["upload"])
+    retention_days = _retention_days(raw["retention-days"], env, warnings)
+    return Settings(
+        scope=scope,
+        owner=owner,
+        token=_token(raw["token"]),
+        report=report,
+        days=days,
+        api_url=_api_url(raw["api-url"] or env.get("GITHUB_API_URL", "") or "https://api.github.com"),
+        artifact_name=_artifact_name(raw["artifact-name"]),
+        retention_days=retention_days,
+        compression_level=_integer_in("compression-level", raw["compression-level"], 0, 9),
+        overwrite=_boolean("overwrite", raw["overwrite"]),
+        path=_path(raw["path"], env),
+        upload=upload,
+        summary=_boolean("summary", raw["summary"]),
+        csv=_boolean("csv", raw["csv"]),
+        if_no_report=_if_no_report(raw["if-no-report"]),
+        runtime=ArtifactRuntime.from_env(env) if upload else None,
+        warnings=tuple(warnings),
+    )
+
+
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _scope_and_owner(org: str, enterprise: str, env: Mapping[str, str]) -> tuple[Scope, str]:
+    if enterprise:
+        return "enterprise", _login("enterprise", enterprise)
+    org = org or env.get("GITHUB_REPOSITORY_OWNER", "")
+    if not org:
+        raise InputError(
+            "Input 'org' is empty: set it to the organization's login, or set 'enterprise' to an enterprise slug."
+        )
+    return "organization", _login("org", org)
+
+
+def _login(name: str, value: str) -> str:
+    scope: Scope = "enterprise" if name == "enterprise" else "organization"
+    limit = _MAX_LOGIN[scope]
+    if len(value) > limit or not _LOGIN.fullmatch(value):
+        raise InputError(
+            f"Input '{name}' is not a valid GitHub {'enterprise slug' if name == 'enterprise' else 'login'}: "
+            f"{value!r}. Use 1-{limit} ASCII letters, digits and single hyphens, not starting or "
+            "ending with a hyphen."
+        )
+    return value
+
+
+def _token(value: str) -> str:
+    if not value:
+        raise InputError(
+            "Input 'token' is empty: pass a personal access token or GitHub App token that can read "
+            "Copilot metrics (e.g. token: ${{ secrets.COPILOT_METRICS_TOKEN }}). "
+            "The workflow's GITHUB_TOKEN can never read these endpoints."
+        )
+    if any(ch.isspace() for ch in value) or not value.isprintable():
+        raise InputError("Input 'token' contains spaces or control characters: paste the token alone.")
+    return value
+
+
+def _report(value: str, scope: Scope) -> str:
+    names = REPORTS[scope]
+    if not value:
+        return names[0]
+    if value not in names:
+        where = "an enterprise" if scope == "enterprise" else "an organization"
+        raise InputError(
+            f"Input 'report' is {value!r}, which is not a report of {where}. Use one of: {', '.join(names)}."
+        )
+    return value
+
+
+def _days(value: str, report: str, scope: Scope, today: dt.date, warnings: list[str]) -> DaySelection:
+    daily = report.endswith("-1-day")
+    if not daily:
+        if value:
+            raise InputError(
+                f"Input 'day' is set, but report {report!r} always covers the latest 28 days. "
+                "Leave 'day' empty, or choose a 1-day report."
+            )
+        return None
+    if not value:
+        raise InputError(
+            f"Input 'day' is required for report {report!r}: use YYYY-MM-DD, a range "
+            "YYYY-MM-DD..YYYY-MM-DD, or 'latest'."
+        )
+    if value == "latest":
+        return "latest"
+    first_text, sep, last_text = value.partition("..")
+    first = _date(first_text)
+    last = _date(last_text) if sep else first
+    if last < first:
+        raise InputError(f"Input 'day' is a reversed range ({value}): put the earlier day first.")
+    if last > today:
+        raise InputError(
+            f"Input 'day' reaches {last.isoformat()}, after today ({today.isoformat()} UTC): "
+            "GitHub has no reports for future days."
+        )
+    span = (last - first).days + 1
+    if span > MAX_RANGE_DAYS:
+        raise InputError(
+            f"Input 'day' covers {span} days; at most {MAX_RANGE_DAYS} are allowed in one run "
+            "(GitHub keeps one year of reports)."
+        )
+    start = DATA_STARTS[scope]
+    if first < start:
+        warnings.append(
+            f"Input 'day' starts on {first.isoformat()}, but GitHub's {scope} data starts on "
+            f"{start.isoformat()}: earlier days will have no report."
+        )
+    return DayRange(first, last)
+
+
+def _date(text: str) -> dt.date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise InputError(
+            f"Input 'day' has {text!r}, which is not a date: use YYYY-MM-DD, a range "
+            "YYYY-MM-DD..YYYY-MM-DD, or 'latest'."
+        )
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"Input 'day' has {text!r}, which is not a day of the calendar.") from None
+
+
+def _api_url(value: str) -> str:
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    problem = ""
+    if parts.scheme not in ("https", "http") or not host:
+        problem = "it is not an absolute https URL"
+    elif parts.scheme == "http" and not is_loopback(host):
+        problem = "plain http is only allowed for a loopback test server"
+    elif parts.username or parts.password or parts.query or parts.fragment:
+        problem = "it must not hold credentials, a query or a fragment"
+    if problem:
+        raise InputError(
+            f"Input 'api-url' is {value!r}: {problem}. Use https://api.github.com, or "
+            "https://api.SUBDOMAIN.ghe.com for GHE.com data residency."
+        )
+    return value.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses, the only hosts plain http may reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _artifact_name(value: str) -> str:
+    if value:
+        try:
+            validate_artifact_name(value)
+        except ValueError as problem:
+            raise InputError(f"Input 'artifact-name' {problem}") from None
+    return value
+
+
+def _retention_days(value: str, env: Mapping[str, str], warnings: list[str]) -> int:
+    days = _integer_in("retention-days", value, 0, MAX_RETENTION_DAYS)
+    cap_text = env.get("GITHUB_RETENTION_DAYS", "")
+    cap = int(cap_text) if cap_text.isdigit() and int(cap_text) > 0 else None
+    if cap is not None and days > cap:
+        warnings.append(
+            f"Input 'retention-days' is {days}, more than this repository allows ({cap}): "
+            f"the artifact is kept {cap} days."
+        )
+        return cap
+    return days
+
+
+def _integer_in(name: str, value: str, low: int, high: int) -> int:
+    if re.fullmatch(r"[0-9]+", value) and low <= int(value) <= high:
+        return int(value)
+    raise InputError(f"Input '{name}' is {value!r}: use a whole number from {low} to {high}.")
+
+
+def _boolean(name: str, value: str) -> bool:
+    if value in _BOOLEANS:
+        return _BOOLEANS[value]
+    raise InputError(f"Input '{name}' is {value!r}: use true or false.")
+
+
+def _if_no_report(value: str) -> IfNoReport:
+    if value == "warn":
+        return "warn"
+    if value == "error":
+        return "error"
+    if value == "ignore":
+        return "ignore"
+    raise InputError(f"Input 'if-no-report' is {value!r}: use warn, error or ignore.")
+
+
+def _path(value: str, env: Mapping[str, str]) -> Path:
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+    if not value or "\0" in value:
+        raise InputError("Input 'path' is empty: name a folder inside the workspace, e.g. copilot-metrics.")
+    target = (workspace / value).resolve()
+    if target != workspace and workspace not in target.parents:
+        raise InputError(
+            f"Input 'path' is {value!r}, which points outside the workspace ({workspace}): "
+            "use a folder inside it, e.g. copilot-metrics."
+        )
+    return target
