@@ -3,6 +3,7 @@ the emulator, and read back everything it printed and wrote."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from container.runner import Step, input_env, read_outputs
 from emulator import Emulator
+from runner_step import Step, input_env, read_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_YML = ROOT / "action.yml"
@@ -48,8 +49,6 @@ class ActionRun:
         outputs = self.step.file_command("GITHUB_OUTPUT").read_text(encoding="utf-8")
         return "\n".join([*printed, self.stderr, outputs, self.summary])
 
-    def masked(self) -> set[str]:
-        return {line.removeprefix("::add-mask::") for line in self.stdout.splitlines() if line.startswith("::add-mask::")}
 
 
 def run_action(
@@ -121,11 +120,13 @@ def artifact_entries(blob: bytes) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
-def expected_entries(emu: Emulator, scope: str, owner: str, report: str, days: Iterable[object] = (None,)) -> dict[str, bytes]:
+def expected_entries(
+    emu: Emulator, scope: str, owner: str, report: str, days: Iterable[dt.date | None] = (None,)
+) -> dict[str, bytes]:
     """What the artifact must hold: the emulator's shards, under a day folder for 1-day reports."""
     entries: dict[str, bytes] = {}
     for day in days:
         prefix = f"{day}/" if day is not None else ""
-        for name, data in emu.expected_files(scope, owner, report, day):  # type: ignore[arg-type]
+        for name, data in emu.expected_files(scope, owner, report, day):
             entries[prefix + name] = data
     return entries

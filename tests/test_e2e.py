@@ -13,7 +13,9 @@ from emulator import Emulator, Fault
 
 def report_files(run: ActionRun) -> dict[str, bytes]:
     folder = run.workspace / "copilot-metrics"
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def assert_failed_cleanly(run: ActionRun, emu: Emulator, *phrases: str) -> None:
@@ -43,8 +45,11 @@ def test_latest_28_day_report_becomes_artifact_and_outputs(emu: Emulator, tmp_pa
     assert stored.blob is not None
     assert artifact_entries(stored.blob) == expected
     assert run.outputs["artifact-id"] == str(stored.id)
-    assert run.outputs["artifact-digest"] == stored.hash.removeprefix("sha256:")
-    assert run.outputs["artifact-url"] == f"https://github.com/octo/metrics/actions/runs/{emu.run_id}/artifacts/{stored.id}"
+    assert f"sha256:{run.outputs['artifact-digest']}" == stored.hash
+    assert (
+        run.outputs["artifact-url"]
+        == f"https://github.com/octo/metrics/actions/runs/{emu.run_id}/artifacts/{stored.id}"
+    )
     assert Path(run.outputs["directory"]) == (run.workspace / "copilot-metrics").resolve()
     assert json.loads(run.outputs["files"]) == [f"copilot-metrics/{name}" for name in expected]
     assert start.isoformat() in run.summary and name in run.summary

@@ -1,0 +1,26 @@
+# The image GitHub's runner builds for this action (`runs.image: Dockerfile`).
+# BASE_IMAGE exists so the test suite can build this very file on a locally made base.
+ARG BASE_IMAGE=python:3.12-slim
+FROM ${BASE_IMAGE}
+
+# Each run starts a fresh container: bytecode written at run time would be thrown away, and
+# buffered output would reach the log late or, on a crash, not at all.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# Dependencies get their own layer, rebuilt only when the lock changes. The lock lists every
+# transitive dependency, so --no-deps installs exactly it; wheels only, so no compiler is needed.
+COPY requirements.txt /action/requirements.txt
+RUN python -m pip install --no-cache-dir --no-deps --only-binary=:all: -r /action/requirements.txt
+
+COPY entrypoint.py /action/entrypoint.py
+COPY src/copilot_metrics/ /action/src/copilot_metrics/
+# Compiled here once, because PYTHONDONTWRITEBYTECODE stops every run from caching it.
+RUN python -m compileall -q /action
+
+# Exec form: a shell would drop the runner's hyphenated INPUT_* variables. No USER (the runner
+# mounts the workspace for root) and no WORKDIR (the runner sets the working directory).
+ENTRYPOINT ["/usr/local/bin/python", "/action/entrypoint.py"]

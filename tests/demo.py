@@ -1,0 +1,58 @@
+"""`make demo`: the action's main job end to end.
+
+Without arguments it starts the emulator (a fake GitHub on loopback), runs entrypoint.py exactly
+as the Actions runner would, and prints the step's outputs, its job summary and the artifact's
+contents. With --org (or --enterprise) and a token in COPILOT_METRICS_TOKEN it asks real GitHub
+instead, through the command line, and keeps the files in ./copilot-metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
+
+from action_run import artifact_entries, run_action  # noqa: E402
+from emulator import Emulator  # noqa: E402
+
+
+def against_emulator() -> int:
+    with tempfile.TemporaryDirectory(prefix="copilot-metrics-demo-") as folder, Emulator(Path(folder) / "emu") as emu:
+        run = run_action(emu, Path(folder) / "step")
+        print("── what the action printed ──")
+        print(run.stdout + run.stderr)
+        print("── step outputs ──")
+        for name, value in run.outputs.items():
+            print(f"{name} = {value}")
+        print("── job summary ──")
+        print(run.summary)
+        print("── artifact contents ──")
+        for artifact in emu.artifacts.values():
+            if artifact.finalized and artifact.blob is not None:
+                print(f"{artifact.name} ({artifact.size:,} bytes, {artifact.hash})")
+                for name, data in artifact_entries(artifact.blob).items():
+                    lines = data.count(b"\n")
+                    print(f"  {name}  {len(data):,} bytes, {lines:,} lines")
+        return run.code
+
+
+def against_github(args: argparse.Namespace) -> int:
+    from copilot_metrics.cli import main
+
+    scope = ["--enterprise", args.enterprise] if args.enterprise else ["--org", args.org]
+    return main([*scope, "--out", "copilot-metrics"])
+
+
+def demo() -> int:
+    command = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    command.add_argument("--org", help="a real organization (token in COPILOT_METRICS_TOKEN)")
+    command.add_argument("--enterprise", help="a real enterprise (token in COPILOT_METRICS_TOKEN)")
+    args = command.parse_args()
+    return against_github(args) if args.org or args.enterprise else against_emulator()
+
+
+if __name__ == "__main__":
+    sys.exit(demo())
