@@ -1,28 +1,42 @@
-# The project's commands. `make demo` and `make test` are the two a fresh machine needs.
+# The project's commands. On a fresh machine `make demo` and `make test` are all it takes:
+# both install what they need first (once; again when a lock file changes).
 PYTHON ?= python3
+INSTALLED := build/.installed
 
-.PHONY: demo test lint unit reliability bench bench-upload install
+.PHONY: demo test lint unit reliability bench install
 
-demo:  ## run the action's job end to end (against the built-in emulator, or real GitHub with ORG=...)
+demo: $(INSTALLED)  ## the action's job end to end (against the built-in emulator, or real GitHub with ORG=...)
 	$(PYTHON) tests/demo.py $(if $(ORG),--org $(ORG))
 
-test: lint  ## every check and every test tier
+test: $(INSTALLED) lint  ## every check and every test tier
 	$(PYTHON) -m pytest -q
 
-lint:  ## style, types, action metadata and workflow checks
+lint: $(INSTALLED)  ## style and types
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy src tests
+	$(PYTHON) -m mypy src tests bench
 
-unit:  ## the fast tests only (no conformance or container tier)
+unit: $(INSTALLED)  ## the fast tests only (no conformance or container tier)
 	$(PYTHON) -m pytest -q --ignore=tests/conformance --ignore=tests/container
 
-reliability:  ## fault, bad-input and leak counts
+reliability: $(INSTALLED)  ## fault, bad-input and leak counts
 	$(PYTHON) tests/reliability.py
 
-bench:  ## benchmarks against the reference clients; results in bench/RESULTS.md
+bench: $(INSTALLED)  ## benchmarks against the reference clients; results in bench/RESULTS.md
 	$(PYTHON) bench/run.py
 
-install:  ## what the tests need: Python tools and the reference npm clients
-	$(PYTHON) -m pip install -q -r requirements-dev.txt
-	npm ci --prefix tests/conformance --no-audit --no-fund
+install: $(INSTALLED)
+
+# Python tools, the npm reference clients, and (as root) the container tier's apt packages.
+$(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
+	@if ! command -v buildah >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap >/dev/null; \
+	  else \
+	    echo "The container tier needs buildah and debootstrap: sudo apt-get install -y buildah debootstrap"; \
+	  fi; \
+	fi
+	@mkdir -p $(dir $@) && touch $@
