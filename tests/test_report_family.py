@@ -126,3 +126,36 @@ def test_two_reports_in_one_run_do_not_collide(emu: Emulator, tmp_path: Path) ->
 
     assert first.code == second.code == 0
     assert len([a for a in emu.artifacts.values() if a.finalized and not a.deleted]) == 2
+
+
+@pytest.mark.parametrize(("scope", "owner", "report"), CASES)
+def test_summary_and_csv_for_every_report(emu: Emulator, tmp_path: Path, scope: str, owner: str, report: str) -> None:
+    daily = report.endswith("-1-day")
+    day = emu.today - dt.timedelta(days=6)
+    inputs = {**scope_inputs(scope, owner), "report": report, "csv": "true", **({"day": str(day)} if daily else {})}
+
+    run = run_action(emu, tmp_path / "step", inputs)
+
+    assert run.code == 0, run.stdout + run.stderr
+    files = json.loads(run.outputs["files"])
+    ndjson = [name for name in files if name.endswith(".ndjson")]
+    csvs = [name for name in files if name.endswith(".csv")]
+    assert ndjson and csvs
+    assert all(any(c.startswith(n.removesuffix(".ndjson")) for n in ndjson) for c in csvs)
+    for name in csvs:
+        header = (run.workspace / name).read_text(encoding="utf-8").split("\r\n", 1)[0]
+        assert header.startswith(("day,", "user_id,")) or "day" in header.split(",")
+    (stored,) = emu.artifacts.values()
+    assert stored.blob is not None
+    assert sorted(artifact_entries(stored.blob)) == sorted(name.removeprefix("copilot-metrics/") for name in files)
+    assert report in run.summary and "| File | Size |" in run.summary
+    if report in ("organization-28-day", "enterprise-28-day"):
+        assert "```mermaid" in run.summary and "xychart-beta" in run.summary
+    if report.startswith("users"):
+        logins = {
+            json.loads(line)["user_login"]
+            for _, data in emu.expected_files(scope, owner, report, day if daily else None)
+            for line in data.splitlines()
+            if line.strip()
+        }
+        assert logins and not any(login in run.summary for login in logins)

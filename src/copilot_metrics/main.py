@@ -7,9 +7,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import summary, workflow
+from . import summary, tabular, workflow
 from .artifacts import UploadedArtifact, UploadOptions, upload_artifact
-from .download import download_report
+from .download import DownloadedFile, download_report
 from .errors import ActionError, NoReportError
 from .reports import ReportLinks, ReportsApi
 from .settings import DEFAULTS, Settings, parse_settings
@@ -37,10 +37,13 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
         links = api.report_links()
     _handle_missing(settings, links)
-    files = []
+    files: list[DownloadedFile] = []
     if links.parts:
         with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
             files = download_report(links, settings.path, api.fresh_links, workflow.info)
+    if settings.csv and files:
+        with workflow.group("Writing CSV conversions"):
+            files += [_kept(path) for file in list(files) for path in tabular.write_csv(file.path, settings.report)]
     artifact = None
     if settings.upload and files and settings.runtime:
         name = settings.artifact_name or default_artifact_name(settings, links)
@@ -58,6 +61,10 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     if settings.summary:
         workflow.append_summary(summary.markdown(record))
     return record
+
+
+def _kept(path: Path) -> DownloadedFile:
+    return DownloadedFile(path, path.stat().st_size, "")
 
 
 def _handle_missing(settings: Settings, links: ReportLinks) -> None:

@@ -1,15 +1,80 @@
-"""The job summary: what was fetched, where it is kept, and what is in it."""
+"""The job summary: what was fetched, where it is kept, and what is in it.
+
+The report files are read line by line and only counters are kept: per day, per key (IDE,
+feature, language, model, team, repository; at most MAX_KEYS keys each) and counts of distinct
+users, so a users report of several GB costs no more memory than a small one.
+
+Shards are parts of one report, never copies, so their lines are added up. The one exception is
+an organization or enterprise report's day: a day object whose owner id and day were already
+seen is a repeat of data already counted, and is counted once (the first copy); the same day
+under a different owner id is another owner's share and is added. Users, user-teams and repos
+lines are each one user-day, membership or repository-day and are all added up.
+
+Logins never appear in the summary: users reports are summarised as counts only.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import hashlib
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from . import tabular
 from .artifacts import UploadedArtifact
 from .download import DownloadedFile
 from .reports import ReportLinks
 from .settings import Settings
+from .tabular import COUNTERS, Record, breakdown_entries, number
+
+TOP = 10
+TEAM_ROWS = 50
+MAX_KEYS = 1000
+OTHER = "(others)"
+UNKNOWN = "(unknown)"
+NOT_APPLICABLE = "n/a"
+# Exact counting of distinct users is kept up to this many; beyond, a HyperLogLog estimate.
+EXACT_DISTINCT = 20_000
+_HLL_BITS = 14
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
+_OWNER_IDS = ("organization_id", "enterprise_id")
+_ACTIVE_USERS = {
+    "daily_active_users": "Daily active users",
+    "weekly_active_users": "Weekly active users",
+    "monthly_active_users": "Monthly active users",
+    "monthly_active_chat_users": "Monthly active chat users",
+    "monthly_active_agent_users": "Monthly active agent users",
+}
+_CODE_ROWS = {
+    "user_initiated_interaction_count": "User-initiated interactions",
+    "code_generation_activity_count": "Code generations",
+    "code_acceptance_activity_count": "Code acceptances",
+    "loc_suggested_to_add_sum": "Lines suggested to add",
+    "loc_added_sum": "Lines added",
+    "loc_suggested_to_delete_sum": "Lines suggested to delete",
+    "loc_deleted_sum": "Lines deleted",
+}
+# Title -> (breakdown list, field naming the key). Each breakdown splits the same day's totals,
+# so each one alone gives the share of its key.
+_DIMENSIONS = {
+    "IDE": ("totals_by_ide", "ide"),
+    "Feature": ("totals_by_feature", "feature"),
+    "Language": ("totals_by_language_feature", "language"),
+    "Model": ("totals_by_model_feature", "model"),
+}
+_USER_FLAGS = {"used_agent": "Used agent", "used_chat": "Used chat", "used_cli": "Used CLI"}
+_REPO_NAMES = ("repository", "repository_full_name", "full_name", "repository_name", "repo", "name")
+_REPO_IDS = ("repository_id", "repo_id", "id")
+# Shown in the repositories' totals but left out of the per-repository table, to keep it readable.
+_REPO_TOTALS_ONLY = {"loc_suggested_to_add_sum", "loc_suggested_to_delete_sum", "loc_deleted_sum"}
+_PULL_REQUESTS = {"total_created": "Pull requests created", "total_merged": "Pull requests merged"}
+
+Totals = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -23,6 +88,23 @@ class RunRecord:
 
 
 def markdown(record: RunRecord) -> str:
+    """The job summary of a run: the report's window, files and artifact, then what the report holds."""
+    reports = [file.path for file in record.files if file.path.suffix.lower() != ".csv"]
+    lines = _header(record)
+    if reports:
+        lines += summarize_files(record.settings.report, reports).markdown()
+    return "\n".join(lines) + "\n"
+
+
+def summarize_files(report: str, paths: Iterable[Path]) -> ReportStats:
+    """Read the files of one report (all its shards and days) into the counters of its kind."""
+    stats = _STATS[tabular.report_kind(report)]()
+    for path in paths:
+        stats.read(path)
+    return stats
+
+
+def _header(record: RunRecord) -> list[str]:
     settings, links = record.settings, record.links
     scope = "Enterprise" if settings.scope == "enterprise" else "Organization"
     lines = [f"## Copilot usage metrics: `{settings.report}` for {scope.lower()} `{settings.owner}`", ""]
@@ -35,6 +117,9 @@ def markdown(record: RunRecord) -> str:
         artifact = record.artifact
         link = f"[{_cell(artifact.name)}]({artifact.url})"
         lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
+    asked = len(links.parts) + len(links.missing_days)
+    if settings.is_daily and asked > 1:
+        lines.append(f"**Days with a report:** {len(links.parts)} of {asked}  ")
     if links.missing_days:
         days = ", ".join(day.isoformat() for day in links.missing_days)
         lines.append(f"**Days without a report:** {days}  ")
@@ -43,7 +128,464 @@ def markdown(record: RunRecord) -> str:
         lines += ["| File | Size |", "| --- | ---: |"]
         lines += [f"| `{_cell(_relative(f.path, settings.path))}` | {_size(f.size)} |" for f in record.files]
         lines.append("")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+class Distinct:
+    """How many different values were added: exact up to `exact` of them, then a HyperLogLog
+    estimate (about 1% off) in 16 KiB, so that memory stays bounded however many users there are."""
+
+    def __init__(self, exact: int = EXACT_DISTINCT) -> None:
+        self._exact = exact
+        self._values: set[Hashable] = set()
+        self._registers: bytearray | None = None
+
+    @property
+    def estimated(self) -> bool:
+        return self._registers is not None
+
+    def add(self, value: Hashable) -> None:
+        if self._registers is not None:
+            self._register(value)
+            return
+        self._values.add(value)
+        if len(self._values) > self._exact:
+            self._registers = bytearray(1 << _HLL_BITS)
+            for seen in self._values:
+                self._register(seen)
+            self._values = set()
+
+    def count(self) -> int:
+        if self._registers is None:
+            return len(self._values)
+        size = len(self._registers)
+        zeros = self._registers.count(0)
+        raw = 0.7213 / (1 + 1.079 / size) * size * size / sum(2.0**-rank for rank in self._registers)
+        # Linear counting is the better estimate while many registers are still empty.
+        return round(size * math.log(size / zeros)) if raw <= 2.5 * size and zeros else round(raw)
+
+    def _register(self, value: Hashable) -> None:
+        assert self._registers is not None
+        digest = hashlib.blake2b(repr(value).encode(), digest_size=8).digest()
+        hashed = int.from_bytes(digest, "big")
+        index = hashed >> (64 - _HLL_BITS)
+        rest = hashed & ((1 << (64 - _HLL_BITS)) - 1)
+        rank = (64 - _HLL_BITS) - rest.bit_length() + 1
+        self._registers[index] = max(self._registers[index], rank)
+
+
+class Tally:
+    """Counters per key, for at most MAX_KEYS keys; further keys are added up under OTHER."""
+
+    def __init__(self, limit: int = MAX_KEYS) -> None:
+        self._limit = limit
+        self.by_key: dict[str, Totals] = {}
+
+    def totals(self, key: str) -> Totals:
+        if key not in self.by_key and len(self.by_key) >= self._limit:
+            key = OTHER
+        return self.by_key.setdefault(key, {})
+
+    def ranked(self, score: Callable[[Totals], float]) -> list[tuple[str, Totals]]:
+        return sorted(self.by_key.items(), key=lambda item: (-score(item[1]), item[0]))
+
+
+class ReportStats(ABC):
+    """The counters of one report, filled line by line."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.malformed = 0
+        self.unreadable: list[str] = []
+
+    def read(self, path: Path) -> None:
+        try:
+            for record in tabular.records(path):
+                self.lines += 1
+                if record is None or not self.add(record):
+                    self.malformed += 1
+        except OSError as failure:
+            self.unreadable.append(f"{path.name} ({failure.strerror or type(failure).__name__})")
+
+    @abstractmethod
+    def add(self, record: Record) -> bool:
+        """Count one line; False when it holds nothing usable."""
+
+    @abstractmethod
+    def sections(self) -> list[str]:
+        """The Markdown of what the counters show."""
+
+    def markdown(self) -> list[str]:
+        lines = self.sections()
+        if self.malformed:
+            lines.append(f"_{self.malformed:,} of {self.lines:,} lines were malformed and skipped._  ")
+        if self.unreadable:
+            lines.append(f"_Could not read: {_text(', '.join(self.unreadable))}._  ")
+        if self.malformed or self.unreadable:
+            lines.append("")
+        return lines
+
+
+class AggregateStats(ReportStats):
+    """Organization and enterprise reports: one object per owner and day."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: dict[str, Totals] = {}
+        self.repeated = 0
+        self._seen: set[tuple[Hashable, ...]] = set()
+        self.by = {title: Tally() for title in _DIMENSIONS}
+
+    def add(self, record: Record) -> bool:
+        usable = False
+        for row in tabular.rows(record, "aggregate"):
+            usable = self._add_day(row) or usable
+        return usable
+
+    def _add_day(self, row: Record) -> bool:
+        day = _day(row.get("day"))
+        if day is None:
+            return False
+        key = (day, *(_hashable(row.get(name)) for name in _OWNER_IDS))
+        if key in self._seen:
+            self.repeated += 1
+            return True
+        self._seen.add(key)
+        _add(self.days.setdefault(day, {}), row, (*_ACTIVE_USERS, *COUNTERS))
+        for title, (name, field) in _DIMENSIONS.items():
+            for entry in breakdown_entries(row, name):
+                _add(self.by[title].totals(_label(entry.get(field))), entry, COUNTERS)
+        return True
+
+    def sections(self) -> list[str]:
+        if not self.days:
+            return ["No day of activity was found in the report files.", ""]
+        latest = max(self.days)
+        window = _Window(self.days)
+        lines = ["### Activity", "", *window.head()]
+        for field, title in _ACTIVE_USERS.items():
+            if field in self.days[latest]:
+                average = (
+                    f"{_number(window.average(field))} per day on average" if field == "daily_active_users" else ""
+                )
+                lines.append(window.row(title, _number(self.days[latest][field]), average or NOT_APPLICABLE))
+        lines += [*window.code_rows(), ""]
+        if self.repeated:
+            lines += [f"_{self.repeated:,} day records repeated across files were counted once._", ""]
+        for title, tally in self.by.items():
+            lines += _top_table(title, tally, window.label)
+        return lines + _chart(
+            "Daily active users", {day: totals.get("daily_active_users", 0) for day, totals in self.days.items()}
+        )
+
+
+class UsersStats(ReportStats):
+    """Users reports: one line per user and day. Only counts are kept, never a login."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: dict[str, Totals] = {}
+        self.users = Distinct()
+        self.flag_users = {flag: Distinct() for flag in _USER_FLAGS}
+        self.by = {title: Tally() for title in ("IDE", "Feature")}
+
+    def add(self, record: Record) -> bool:
+        day = _day(record.get("day"))
+        user = _hashable(record.get("user_id", record.get("user_login")))
+        if day is None or user is None:
+            return False
+        totals = self.days.setdefault(day, {})
+        totals["users"] = totals.get("users", 0) + 1
+        _add(totals, record, COUNTERS)
+        self.users.add(user)
+        for flag, distinct in self.flag_users.items():
+            if record.get(flag) is True:
+                totals[flag] = totals.get(flag, 0) + 1
+                distinct.add(user)
+        for title in self.by:
+            name, field = _DIMENSIONS[title]
+            for key in {_label(entry.get(field)) for entry in breakdown_entries(record, name)}:
+                per_day = self.by[title].totals(key)
+                per_day[day] = per_day.get(day, 0) + 1
+        return True
+
+    def sections(self) -> list[str]:
+        if not self.days:
+            return ["No user activity was found in the report files.", ""]
+        latest = max(self.days)
+        window = _Window(self.days)
+        lines = [
+            "### Activity",
+            "",
+            *window.head(),
+            window.row("Active users", _number(self.days[latest]["users"]), _distinct(self.users)),
+        ]
+        for flag, title in _USER_FLAGS.items():
+            lines.append(window.row(title, _number(self.days[latest].get(flag, 0)), _distinct(self.flag_users[flag])))
+        lines += [*window.code_rows(), ""]
+        for title, tally in self.by.items():
+            lines += _users_per_key(title, tally, latest, len(self.days))
+        return lines + _chart("Active users per day", {day: totals["users"] for day, totals in self.days.items()})
+
+
+class TeamsStats(ReportStats):
+    """User-teams reports: one line per user and team. Team slugs are shown, logins never."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.teams = Tally()
+        self.users = Distinct()
+        self.days: set[str] = set()
+
+    def add(self, record: Record) -> bool:
+        slug = record.get("slug")
+        user = _hashable(record.get("user_id", record.get("user_login")))
+        if not isinstance(slug, str) or user is None:
+            return False
+        day = _day(record.get("day")) or UNKNOWN
+        self.days.add(day)
+        per_day = self.teams.totals(slug)
+        per_day[day] = per_day.get(day, 0) + 1
+        self.users.add(user)
+        return True
+
+    def sections(self) -> list[str]:
+        if not self.teams.by_key:
+            return ["No team was found in the report files.", ""]
+        latest = max(self.days)
+        lines = [
+            "### Teams",
+            "",
+            f"**Teams:** {len(self.teams.by_key):,}  ",
+            f"**Users in at least one team:** {_distinct(self.users)}  ",
+            "",
+        ]
+        return lines + _users_per_key("Team", self.teams, latest, len(self.days), TEAM_ROWS)
+
+
+class ReposStats(ReportStats):
+    """Repos reports: one line per repository (and day). Fields are read leniently: this report's
+    fields are the least documented."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.repos = Tally()
+        self.distinct = Distinct()
+        self.seen_fields: set[str] = set()
+        self.totals: Totals = {}
+
+    def add(self, record: Record) -> bool:
+        name = _repo_name(record)
+        totals = self.repos.totals(name)
+        totals["lines"] = totals.get("lines", 0) + 1
+        values = dict(record)
+        pulls = record.get("pull_requests")
+        if isinstance(pulls, dict):
+            values |= {f"pull_requests.{field}": pulls.get(field) for field in _PULL_REQUESTS}
+        fields = [*COUNTERS, *(f"pull_requests.{field}" for field in _PULL_REQUESTS)]
+        self.seen_fields |= {field for field in fields if number(values.get(field)) is not None}
+        _add(totals, values, fields)
+        _add(self.totals, values, fields)
+        self.distinct.add(name)
+        return True
+
+    def sections(self) -> list[str]:
+        if not self.repos.by_key:
+            return ["No repository was found in the report files.", ""]
+        columns = {field: title for field, title in _CODE_ROWS.items() if field in self.seen_fields}
+        columns |= {
+            f"pull_requests.{field}": title
+            for field, title in _PULL_REQUESTS.items()
+            if f"pull_requests.{field}" in self.seen_fields
+        }
+        columns = columns or {"lines": "Report lines"}
+        lines = ["### Repositories", "", f"**Repositories in the report:** {_distinct(self.distinct)}  ", ""]
+        if "lines" not in columns:
+            lines += ["| Total over all repositories | |", "| --- | ---: |"]
+            lines += [f"| {title} | {_number(self.totals.get(field, 0))} |" for field, title in columns.items()]
+            lines.append("")
+        rank_by_code = bool(self.seen_fields & {"code_generation_activity_count", "user_initiated_interaction_count"})
+        ranked = self.repos.ranked(_activity if rank_by_code else lambda totals: totals["lines"])[:TOP]
+        shown = {field: title for field, title in columns.items() if field not in _REPO_TOTALS_ONLY}
+        head = ["Repository", *shown.values()]
+        lines += [f"### Top {len(ranked)} repositories by activity", "", _row(head), _rule(len(head))]
+        for name, totals in ranked:
+            lines.append(_row([_text(name), *(_number(totals.get(field, 0)) for field in shown)]))
+        return [*lines, ""]
+
+
+_STATS: Mapping[tabular.ReportKind, Callable[[], ReportStats]] = {
+    "aggregate": AggregateStats,
+    "users": UsersStats,
+    "user-teams": TeamsStats,
+    "repos": ReposStats,
+}
+
+
+class _Window:
+    """The two columns of the activity table: the latest day, and the whole window when it is longer."""
+
+    def __init__(self, days: Mapping[str, Totals]) -> None:
+        self.days = days
+        self.latest = max(days)
+        self.label = f"{len(days)} days" if len(days) > 1 else self.latest
+
+    def head(self) -> list[str]:
+        if len(self.days) == 1:
+            return [f"| | {self.latest} |", "| --- | ---: |"]
+        return [f"| | {self.latest} | {len(self.days)} days |", "| --- | ---: | ---: |"]
+
+    def row(self, title: str, latest: str, window: str) -> str:
+        return f"| {title} | {latest} |" if len(self.days) == 1 else f"| {title} | {latest} | {window} |"
+
+    def average(self, field: str) -> float:
+        return sum(totals.get(field, 0) for totals in self.days.values()) / len(self.days)
+
+    def code_rows(self) -> list[str]:
+        whole: Totals = {}
+        for totals in self.days.values():
+            _add(whole, totals, COUNTERS)
+        latest = self.days[self.latest]
+        rows = [
+            self.row(title, _number(latest.get(field, 0)), _number(whole.get(field, 0)))
+            for field, title in list(_CODE_ROWS.items())[:3]
+        ]
+        rows.append(self.row("Acceptance rate", _rate(latest), _rate(whole)))
+        return rows + [
+            self.row(title, _number(latest.get(field, 0)), _number(whole.get(field, 0)))
+            for field, title in list(_CODE_ROWS.items())[3:]
+        ]
+
+
+def _top_table(title: str, tally: Tally, window: str) -> list[str]:
+    if not tally.by_key:
+        return []
+    plural = "IDEs" if title == "IDE" else f"{title.lower()}s"
+    ranked = tally.ranked(_activity)[:TOP]
+    head = [title, "Interactions", "Code generations", "Code acceptances", "Acceptance rate", "Lines added"]
+    lines = [f"### Top {plural} ({window})", "", _row(head), _rule(len(head))]
+    for key, totals in ranked:
+        counts = [_number(totals.get(field, 0)) for field in COUNTERS[:3]]
+        lines.append(_row([_text(key), *counts, _rate(totals), _number(totals.get("loc_added_sum", 0))]))
+    if len(tally.by_key) > len(ranked):
+        lines.append(f"\n_and {len(tally.by_key) - len(ranked):,} more_")
+    return [*lines, ""]
+
+
+def _users_per_key(title: str, tally: Tally, latest: str, days: int, limit: int = TOP) -> list[str]:
+    if not tally.by_key:
+        return []
+    ranked = tally.ranked(lambda per_day: per_day.get(latest, 0))[:limit]
+    head = [title, f"Users on {latest}"] + (["Users per day on average", "User-days"] if days > 1 else [])
+    plural = "IDE" if title == "IDE" else title.lower()
+    lines = [f"### Users per {plural}", "", _row(head), _rule(len(head))]
+    for key, per_day in ranked:
+        cells = [_number(per_day.get(latest, 0))]
+        if days > 1:
+            cells += [_number(sum(per_day.values()) / days), _number(sum(per_day.values()))]
+        lines.append(_row([_text(key), *cells]))
+    if len(tally.by_key) > len(ranked):
+        lines.append(f"\n_and {len(tally.by_key) - len(ranked):,} more_")
+    return [*lines, ""]
+
+
+def _chart(title: str, per_day: Mapping[str, float]) -> list[str]:
+    """A Mermaid bar chart, which GitHub draws in the job summary; one day is not worth a chart."""
+    if len(per_day) < 2:
+        return []
+    days = sorted(per_day)
+    labels = ", ".join(f'"{day[5:]}"' for day in days)
+    values = ", ".join(_plain(per_day[day]) for day in days)
+    top = max(1, math.ceil(max(per_day.values())))
+    return [
+        f"### {title}",
+        "",
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{title}"',
+        f"    x-axis [{labels}]",
+        f'    y-axis "Users" 0 --> {top}',
+        f"    bar [{values}]",
+        "```",
+        "",
+    ]
+
+
+def _add(totals: Totals, source: Mapping[str, Any], fields: Iterable[str]) -> None:
+    for field in fields:
+        value = number(source.get(field))
+        if value is not None:
+            totals[field] = totals.get(field, 0) + value
+
+
+def _activity(totals: Totals) -> float:
+    return totals.get("code_generation_activity_count", 0) + totals.get("user_initiated_interaction_count", 0)
+
+
+def _rate(totals: Totals) -> str:
+    generated = totals.get("code_generation_activity_count", 0)
+    if not generated:
+        return NOT_APPLICABLE
+    return f"{100 * totals.get('code_acceptance_activity_count', 0) / generated:.1f}%"
+
+
+def _day(value: Any) -> str | None:
+    """An ISO day as written in the report, or None: a day is what places a record in time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def _hashable(value: Any) -> Hashable:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return repr(value)
+
+
+def _label(value: Any) -> str:
+    return value if isinstance(value, str) and value.strip() else UNKNOWN
+
+
+def _repo_name(record: Record) -> str:
+    for field in _REPO_NAMES:
+        value = record.get(field)
+        if isinstance(value, dict):
+            value = value.get("full_name", value.get("name"))
+        if isinstance(value, str) and value.strip():
+            return value
+    for field in _REPO_IDS:
+        value = record.get(field)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return f"#{value}"
+    return UNKNOWN
+
+
+def _distinct(distinct: Distinct) -> str:
+    return f"≈ {distinct.count():,}" if distinct.estimated else f"{distinct.count():,}"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _rule(count: int) -> str:
+    return "| --- |" + " ---: |" * (count - 1)
+
+
+def _text(text: str) -> str:
+    """Text from the report as plain Markdown text: no markup, links or HTML can come through."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())[:100])
 
 
 def _relative(path: Path, folder: Path) -> str:

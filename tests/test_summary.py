@@ -1,0 +1,367 @@
+"""The job summary, on small hand-made report files whose totals were worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from copilot_metrics import summary
+from copilot_metrics.artifacts import UploadedArtifact
+from copilot_metrics.download import DownloadedFile
+from copilot_metrics.reports import ReportLinks, ReportPart
+from copilot_metrics.settings import parse_settings
+from copilot_metrics.summary import AggregateStats, Distinct, ReposStats, RunRecord, Tally, TeamsStats, UsersStats
+from copilot_metrics.tabular import COUNTERS as COUNTER_NAMES
+from emulator import data
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixtures(pattern: str) -> list[Path]:
+    return sorted(FIXTURES.glob(pattern))
+
+
+def table_row(markdown: str, title: str) -> list[str]:
+    """The cells after the title cell of the first table row that starts with `title`."""
+    for line in markdown.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0] == title:
+            return cells[1:]
+    raise AssertionError(f"no table row {title!r} in:\n{markdown}")
+
+
+def summarize(report: str, pattern: str) -> tuple[summary.ReportStats, str]:
+    stats = summary.summarize_files(report, fixtures(pattern))
+    return stats, "\n".join(stats.markdown())
+
+
+def test_org_28_day_shards_are_added_and_a_repeated_day_counted_once() -> None:
+    stats, text = summarize("organization-28-day", "organization-28-day_part-*.ndjson")
+
+    assert isinstance(stats, AggregateStats)
+    assert sorted(stats.days) == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert stats.days["2026-03-02"]["code_generation_activity_count"] == 30
+    assert stats.repeated == 1
+    assert (stats.lines, stats.malformed) == (4, 2)
+    assert table_row(text, "") == ["2026-03-03", "3 days"]
+    assert table_row(text, "Daily active users") == ["5", "4 per day on average"]
+    assert table_row(text, "Weekly active users") == ["6", "n/a"]
+    assert table_row(text, "User-initiated interactions") == ["30", "60"]
+    assert table_row(text, "Code generations") == ["40", "90"]
+    assert table_row(text, "Code acceptances") == ["10", "30"]
+    assert table_row(text, "Acceptance rate") == ["25.0%", "33.3%"]
+    assert table_row(text, "Lines suggested to add") == ["80", "230"]
+    assert table_row(text, "Lines added") == ["60", "125"]
+    assert "_1 day records repeated across files were counted once._" in text
+    assert "_2 of 4 lines were malformed and skipped._" in text
+
+
+def test_org_28_day_top_tables_add_up_the_breakdowns_over_the_window() -> None:
+    _, text = summarize("organization-28-day", "organization-28-day_part-*.ndjson")
+
+    assert "### Top IDEs (3 days)" in text
+    assert table_row(text, "vscode") == ["56", "82", "28", "34.1%", "115"]
+    assert table_row(text, "jetbrains") == ["4", "8", "2", "25.0%", "10"]
+    # A count of the wrong type counts as nothing, but the IDE was there.
+    assert table_row(text, "neovim") == ["0", "0", "0", "n/a", "0"]
+    ides = [line.split("|")[1].strip() for line in text.split("### Top IDEs")[1].split("###")[0].splitlines()[4:7]]
+    assert ides == ["vscode", "jetbrains", "neovim"]
+    assert table_row(text, "code\\_completion") == ["0", "15", "4", "26.7%", "30"]
+    assert table_row(text, "python") == ["0", "12", "3", "25.0%", "20"]
+    assert table_row(text, "gpt-4.1") == ["10", "5", "1", "20.0%", "0"]
+
+
+def test_org_28_day_chart_shows_daily_active_users_per_day() -> None:
+    _, text = summarize("organization-28-day", "organization-28-day_part-*.ndjson")
+
+    chart = text.split("```mermaid\n")[1].split("```")[0]
+    assert chart.splitlines() == [
+        "xychart-beta",
+        '    title "Daily active users"',
+        '    x-axis ["03-01", "03-02", "03-03"]',
+        '    y-axis "Users" 0 --> 5',
+        "    bar [3, 4, 5]",
+    ]
+
+
+def test_enterprise_1_day_range_adds_up_different_owners_of_a_day() -> None:
+    stats, text = summarize("enterprise-1-day", "enterprise-1-day_*.ndjson")
+
+    assert isinstance(stats, AggregateStats)
+    assert stats.repeated == 0
+    assert (stats.lines, stats.malformed) == (4, 1)
+    assert table_row(text, "") == ["2026-03-05", "2 days"]
+    assert table_row(text, "Daily active users") == ["8", "9.5 per day on average"]
+    assert table_row(text, "Code generations") == ["100", "302"]
+    assert table_row(text, "Acceptance rate") == ["40.0%", "30.1%"]
+    assert table_row(text, "claude-sonnet-4") == ["0", "300", "90", "30.0%", "0"]
+    assert table_row(text, "gpt-4.1") == ["0", "2", "1", "50.0%", "0"]
+    assert "bar [11, 8]" in text
+
+
+def test_single_day_has_one_column_and_no_chart(tmp_path: Path) -> None:
+    path = tmp_path / "day.ndjson"
+    path.write_text(FIXTURES.joinpath("enterprise-1-day_2026-03-05.ndjson").read_text().splitlines()[0] + "\n")
+
+    text = "\n".join(summary.summarize_files("enterprise-1-day", [path]).markdown())
+
+    assert table_row(text, "Code generations") == ["100"]
+    assert "mermaid" not in text and "malformed" not in text
+
+
+def test_users_report_counts_users_never_logins() -> None:
+    stats, text = summarize("users-28-day", "users-28-day_part-*.ndjson")
+
+    assert isinstance(stats, UsersStats)
+    assert (stats.lines, stats.malformed) == (7, 2)
+    for login in ("alice", "bob", "carol", "dave"):
+        assert login not in text
+    assert table_row(text, "") == ["2026-03-02", "2 days"]
+    assert table_row(text, "Active users") == ["3", "3"]
+    assert table_row(text, "Used agent") == ["0", "1"]
+    assert table_row(text, "Used chat") == ["1", "3"]
+    assert table_row(text, "Used CLI") == ["1", "1"]
+    assert table_row(text, "User-initiated interactions") == ["5", "11"]
+    assert table_row(text, "Code generations") == ["10", "22"]
+    assert table_row(text, "Acceptance rate") == ["50.0%", "45.5%"]
+    assert table_row(text, "Lines added") == ["0", "8"]
+
+
+def test_users_report_counts_users_per_ide_and_feature() -> None:
+    _, text = summarize("users-28-day", "users-28-day_part-*.ndjson")
+
+    assert table_row(text, "IDE") == ["Users on 2026-03-02", "Users per day on average", "User-days"]
+    assert table_row(text, "vscode") == ["1", "1.5", "3"]
+    assert table_row(text, "jetbrains") == ["1", "1", "2"]
+    assert table_row(text, "neovim") == ["1", "0.5", "1"]
+    assert table_row(text, "code\\_completion") == ["0", "1", "2"]
+    assert table_row(text, "agent\\_edit") == ["0", "0.5", "1"]
+    assert "bar [2, 3]" in text
+
+
+def test_user_teams_report_counts_users_per_team() -> None:
+    stats, text = summarize("user-teams-1-day", "user-teams-1-day_part-*.ndjson")
+
+    assert isinstance(stats, TeamsStats)
+    assert (stats.lines, stats.malformed) == (6, 1)
+    assert "**Teams:** 3  " in text
+    assert "**Users in at least one team:** 4  " in text
+    rows = [
+        line for line in text.splitlines() if line.startswith("| ") and "Users on" not in line and "---" not in line
+    ]
+    assert rows == ["| platform | 2 |", "| web | 2 |", "| data | 1 |"]
+    assert "alice" not in text
+
+
+def test_repos_report_ranks_repositories_by_activity() -> None:
+    stats, text = summarize("repos-1-day", "repos-1-day.ndjson")
+
+    assert isinstance(stats, ReposStats)
+    assert "**Repositories in the report:** 5  " in text
+    assert table_row(text, "Code generations") == ["63"]
+    assert table_row(text, "Pull requests created") == ["3"]
+    assert table_row(text, "Repository") == [
+        "User-initiated interactions",
+        "Code generations",
+        "Code acceptances",
+        "Lines added",
+        "Pull requests created",
+        "Pull requests merged",
+    ]
+    ranked = [line.split("|")[1].strip() for line in text.split("| Repository |")[1].strip().splitlines()[2:]]
+    assert ranked == ["octo/web", "octo/api", "\\#99", "octo/nested", "(unknown)"]
+    assert table_row(text, "octo/api") == ["5", "10", "5", "7", "2", "1"]
+
+
+def test_repos_without_known_counters_are_ranked_by_lines(tmp_path: Path) -> None:
+    path = tmp_path / "repos.ndjson"
+    path.write_text('{"repo":"a/b"}\n{"repo":"a/c"}\n{"repo":"a/c","stars":3}\n')
+
+    text = "\n".join(summary.summarize_files("repos-1-day", [path]).markdown())
+
+    assert table_row(text, "a/c") == ["2"]
+    assert table_row(text, "a/b") == ["1"]
+    assert "Total over all" not in text
+
+
+def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "teams.ndjson"
+    path.write_text('{"user_id":1,"slug":"x|<img src=x>[a](http://e)\\n# h"}\n')
+
+    text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
+
+    assert "| x\\|\\<img src=x\\>\\[a\\](http://e) \\# h | 1 |" in text
+
+
+def test_unreadable_and_empty_files_do_not_break_the_summary(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"")
+
+    text = "\n".join(summary.summarize_files("users-1-day", [empty, tmp_path / "gone.ndjson"]).markdown())
+
+    assert "No user activity was found" in text
+    assert "Could not read: gone.ndjson" in text
+
+
+def test_distinct_is_exact_up_to_its_limit_then_a_close_estimate() -> None:
+    exact = Distinct(exact=1000)
+    for n in range(3000):
+        exact.add(n % 900)
+    assert (exact.count(), exact.estimated) == (900, False)
+
+    estimated = Distinct(exact=1000)
+    for n in range(60_000):
+        estimated.add(100_000 + n)
+        estimated.add(100_000 + n // 2)
+    assert estimated.estimated
+    assert abs(estimated.count() - 60_000) < 60_000 * 0.03
+
+
+def test_tally_adds_keys_beyond_its_limit_under_others() -> None:
+    tally = Tally(limit=2)
+    for key in ("a", "b", "c", "d", "a"):
+        totals = tally.totals(key)
+        totals["n"] = totals.get("n", 0) + 1
+
+    assert tally.by_key == {"a": {"n": 2}, "b": {"n": 1}, "(others)": {"n": 2}}
+
+
+def record_for(tmp_path: Path, report: str, files: list[Path], links: ReportLinks, day: str = "") -> RunRecord:
+    folder = tmp_path / "copilot-metrics"
+    folder.mkdir(exist_ok=True)
+    copied = []
+    for file in files:
+        target = folder / file.name
+        target.write_bytes(file.read_bytes())
+        copied.append(DownloadedFile(target, target.stat().st_size, "0" * 64))
+    settings = parse_settings(
+        {"org": "octo", "token": "t", "report": report, "day": day, "upload": "false", "path": str(folder)},
+        {"GITHUB_WORKSPACE": str(tmp_path)},
+        today=dt.date(2026, 3, 10),
+    )
+    return RunRecord(settings, links, copied, None)
+
+
+def test_markdown_puts_the_run_and_the_report_contents_together(tmp_path: Path) -> None:
+    links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x", "y")),), ())
+    record = record_for(tmp_path, "organization-28-day", fixtures("organization-28-day_part-*.ndjson"), links)
+    artifact = UploadedArtifact(12, "metrics", "https://github.com/o/r/actions/runs/1/artifacts/12", "ab" * 32, 2048)
+    record = RunRecord(record.settings, record.links, record.files, artifact)
+    (tmp_path / "copilot-metrics" / "organization-28-day_part-1.csv").write_text("day\r\n")
+
+    text = summary.markdown(record)
+
+    assert text.startswith("## Copilot usage metrics: `organization-28-day` for organization `octo`\n")
+    assert "**Report window:** 2026-03-01 to 2026-03-03  " in text
+    assert "**Artifact:** [metrics](https://github.com/o/r/actions/runs/1/artifacts/12) (2.0 KiB" in text
+    assert "| `organization-28-day_part-1.ndjson` |" in text
+    assert table_row(text, "Code generations") == ["40", "90"]
+
+
+def test_markdown_of_a_day_range_says_which_days_had_a_report(tmp_path: Path) -> None:
+    days = [dt.date(2026, 3, 4), dt.date(2026, 3, 5)]
+    parts = tuple(ReportPart(day, ("x",)) for day in days)
+    links = ReportLinks(days[0], days[1], parts, (dt.date(2026, 3, 6),))
+    record = record_for(
+        tmp_path, "organization-1-day", fixtures("enterprise-1-day_*.ndjson"), links, "2026-03-04..2026-03-06"
+    )
+
+    text = summary.markdown(record)
+
+    assert "**Days with a report:** 2 of 3  " in text
+    assert "**Days without a report:** 2026-03-06  " in text
+    assert table_row(text, "Code generations") == ["100", "302"]
+
+
+def test_markdown_without_files_has_no_contents_section(tmp_path: Path) -> None:
+    links = ReportLinks(None, None, (), (dt.date(2026, 3, 6),))
+    record = record_for(tmp_path, "users-1-day", [], links, "2026-03-06")
+
+    text = summary.markdown(record)
+
+    assert "**No report was available**" in text
+    assert "###" not in text
+
+
+def peak_memory(work: object, *args: object) -> int:
+    assert callable(work)
+    tracemalloc.start()
+    try:
+        work(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_large_users_report_is_summarised_in_constant_memory(tmp_path: Path) -> None:
+    path = tmp_path / "users.ndjson"
+    size = data.make_users_shard(path, 20 * 1024 * 1024)
+
+    peak = peak_memory(summary.summarize_files, "users-28-day", [path])
+
+    assert size > 20 * 1024 * 1024 - 10_000
+    assert peak < 3 * 1024 * 1024
+
+
+@pytest.mark.slow
+def test_a_200_mb_users_report_is_summarised_in_constant_memory(tmp_path: Path) -> None:
+    path = tmp_path / "users.ndjson"
+    data.make_users_shard(path, 200 * 1024 * 1024)
+    started = time.monotonic()
+
+    peak = peak_memory(summary.summarize_files, "users-28-day", [path])
+
+    assert peak < 3 * 1024 * 1024
+    assert time.monotonic() - started < 60
+
+
+def test_emulator_report_summary_matches_its_data(tmp_path: Path) -> None:
+    shards = data.aggregate_28_day("seed", "organization_id", 9, dt.date(2026, 1, 1), dt.date(2026, 1, 28))
+    paths = []
+    for number, shard in enumerate(shards, start=1):
+        paths.append(tmp_path / f"part-{number}.ndjson")
+        paths[-1].write_bytes(shard)
+    stats = summary.summarize_files("organization-28-day", paths)
+
+    assert isinstance(stats, AggregateStats)
+    assert len(stats.days) == 28 and stats.repeated == 0 and stats.malformed == 0
+    text = "\n".join(stats.markdown())
+    assert re.search(r"^\| Code generations \| [\d,]+ \| [\d,]+ \|$", text, re.MULTILINE)
+
+
+_FIELDS = ["day", "user_id", "slug", "repository", "organization_id", "day_totals", "totals_by_ide", *COUNTER_NAMES]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from([*_FIELDS, "ide", "x"]), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_LINES = st.lists(
+    st.dictionaries(st.sampled_from(_FIELDS), _JSON | st.sampled_from(["2026-03-01", "2026-03-02"]), max_size=8).map(
+        lambda record: json.dumps(record)
+    )
+    | st.text(max_size=20),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=_LINES, report=st.sampled_from(["organization-28-day", "users-1-day", "user-teams-1-day", "repos-1-day"]))
+def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], report: str) -> None:
+    path = tmp_path / "report.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    stats = summary.summarize_files(report, [path])
+
+    text = "\n".join(stats.markdown())
+    assert stats.malformed <= stats.lines
+    assert text.count("```") % 2 == 0
