@@ -50,7 +50,6 @@ class ActionRun:
         return "\n".join([*printed, self.stderr, outputs, self.summary])
 
 
-
 def run_action(
     emu: Emulator,
     folder: Path,

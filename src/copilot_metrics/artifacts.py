@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def backend_ids(runtime_token: str) -> tuple[str, str]:
 def _concurrency(value: str) -> int:
     if not value:
         return DEFAULT_CONCURRENCY
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) < 1:
         raise InputError(
             f"ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY is {value!r}: use a whole number from 1 to {MAX_CONCURRENCY}."
         )

@@ -203,6 +203,11 @@ class _Fetcher:
                             )
                 except TRANSIENT_ERRORS as failure:
                     problem = f"connection failed: {type(failure).__name__}"
+                except requests.RequestException as failure:
+                    raise DownloadError(
+                        f"A report link could not be fetched ({type(failure).__name__}): re-run the job; if it "
+                        "repeats, GitHub's answer holds a malformed link."
+                    ) from None
                 if attempt < self._policy.attempts:
                     self._policy.wait(attempt, wait_for)
         raise DownloadError(

@@ -23,8 +23,6 @@ MAX_LINKS = 2000
 LATEST_PROBE_DAYS = 7
 # Days this recent may still be in the making: GitHub answers them "not ready" in several ways.
 FRESH_DAYS = 3
-# Waiting longer than this for a rate limit to reset is worse than failing with a clear message.
-MAX_RATE_LIMIT_WAIT = 15 * 60.0
 SECONDARY_RATE_LIMIT_WAIT = 60.0
 
 # Query parameters of signed links that carry the credential itself (Azure SAS `sig`, CDN and S3
@@ -160,9 +158,9 @@ class ReportsApi:
         if len(links) > MAX_LINKS:
             raise ApiError(f"GitHub's answer lists {len(links)} files, more than the {MAX_LINKS} this action accepts.")
         for link in links:
-            self._mask_signature(link)
-        for link in links:
             _check_link(link)
+        for link in links:
+            self._mask_signature(link)
         if day is not None and "report_day" in body and _day_field(body, "report_day") != day:
             raise ApiError(
                 f"GitHub answered the request for {day.isoformat()} with another day's report: re-run the job."
@@ -186,53 +184,66 @@ class ReportsApi:
         may_be_unready = day is not None and day >= self._today - dt.timedelta(days=FRESH_DAYS)
         problem = ""
         for attempt in range(1, self._policy.attempts + 1):
-            wait: float | None = None
             try:
-                response = self._session.get(url, params=params, timeout=timeout(), stream=True)
+                body, problem, wait = self._ask(url, params, attempt)
             except TRANSIENT_ERRORS as failure:
-                problem = f"connection failed: {type(failure).__name__}"
-            else:
-                with response:
-                    if response.status_code == 204:
-                        raise _NotReady()
-                    if response.status_code == 200:
-                        body = _json_body(response)
-                        if isinstance(body, dict):
-                            return body
-                        problem = (
-                            "GitHub answered that the report is not ready"
-                            if isinstance(body, str)
-                            else "the answer was not a JSON object"
-                        )
-                    elif _is_rate_limited(response):
-                        wait = self._rate_limit_wait(response, attempt)
-                        problem = f"rate limited (HTTP {response.status_code})"
-                    elif response.status_code >= 500:
-                        problem = f"HTTP {response.status_code}"
-                        wait = retry_after_seconds(response)
-                    else:
-                        raise self._refusal(response)
+                body, problem, wait = None, f"connection failed: {type(failure).__name__}", None
+            except requests.RequestException as failure:
+                raise ApiError(
+                    f"The request to GitHub's API at {self._settings.api_url} failed ({type(failure).__name__}): "
+                    "check 'api-url' and the runner's network, then re-run the job."
+                ) from None
+            if body is not None:
+                return body
             if attempt < self._policy.attempts:
                 self._policy.wait(attempt, wait)
         if may_be_unready:
             self._log(f"No report for {day} yet ({problem}).")
             raise _NotReady()
-        raise ApiError(
-            f"GitHub's Copilot metrics API kept failing ({problem}) after {self._policy.attempts} attempts: "
-            "check https://www.githubstatus.com and re-run the job later."
+        advice = (
+            "use a token that other jobs do not share, or re-run the job later"
+            if problem.startswith("rate limited")
+            else "check https://www.githubstatus.com and re-run the job later"
         )
+        raise ApiError(
+            f"GitHub's Copilot metrics API kept failing ({problem}) after {self._policy.attempts} attempts: {advice}."
+        )
+
+    def _ask(
+        self, url: str, params: dict[str, str] | None, attempt: int
+    ) -> tuple[dict[str, Any] | None, str, float | None]:
+        """One request: (the answer, or None with the problem and how long to wait before the next)."""
+        with self._session.get(url, params=params, timeout=timeout(), stream=True) as response:
+            status = response.status_code
+            if status == 204:
+                raise _NotReady()
+            if status == 200:
+                body = _json_body(response)
+                if isinstance(body, dict):
+                    return body, "", None
+                if isinstance(body, str):
+                    return None, "GitHub answered that the report is not ready", None
+                return None, "the answer was not a JSON object", None
+            if _is_rate_limited(response):
+                return None, f"rate limited (HTTP {status})", self._rate_limit_wait(response, attempt)
+            if status >= 500:
+                return None, f"HTTP {status}", retry_after_seconds(response)
+            raise self._refusal(response)
 
     def _rate_limit_wait(self, response: requests.Response, attempt: int) -> float:
         wait = retry_after_seconds(response)
         if wait is None:
-            wait = self._secondary_wait * 2 ** (attempt - 1)
-        if wait > MAX_RATE_LIMIT_WAIT:
-            resume = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+            wait = min(self._secondary_wait * 2 ** (attempt - 1), self._policy.max_delay)
+        resume = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
+        if wait > self._policy.max_retry_after:
             raise ApiError(
                 f"GitHub's API rate limit for this token is used up until {resume:%H:%M} UTC: re-run the "
                 "job after that, or use a token that other jobs do not share."
             )
-        self._log(f"GitHub's API rate limit was reached: waiting {wait:.0f} s before trying again.")
+        self._log(
+            f"GitHub's API rate limit was reached (HTTP {response.status_code}): waiting {wait:.0f} s, "
+            f"until {resume:%H:%M:%S} UTC, before trying again."
+        )
         return wait
 
     def _refusal(self, response: requests.Response) -> ApiError:
@@ -277,7 +288,11 @@ def _links_of(parts: list[ReportPart], missing: list[dt.date]) -> ReportLinks:
 
 
 def _check_link(link: str) -> None:
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+        _ = parts.port  # raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ApiError("GitHub's answer holds a download link that is not a valid URL: re-run the job.") from None
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return

@@ -70,6 +70,8 @@ MAX_RANGE_DAYS = 366
 MAX_RETENTION_DAYS = 90
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*")
 _MAX_LOGIN = {"organization": 39, "enterprise": 60}
+# A DNS name or an IPv4 address (letters, digits, dots, hyphens), or the inside of an IPv6 literal.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 _BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
@@ -178,8 +180,10 @@ def _token(value: str) -> str:
             "Copilot metrics (e.g. token: ${{ secrets.COPILOT_METRICS_TOKEN }}). "
             "The workflow's GITHUB_TOKEN can never read these endpoints."
         )
-    if any(ch.isspace() for ch in value) or not value.isprintable():
-        raise InputError("Input 'token' contains spaces or control characters: paste the token alone.")
+    if not value.isascii() or any(ch.isspace() for ch in value) or not value.isprintable():
+        raise InputError(
+            "Input 'token' contains spaces, control characters or non-ASCII characters: paste the token alone."
+        )
     return value
 
 
@@ -237,7 +241,7 @@ def _days(value: str, report: str, scope: Scope, today: dt.date, warnings: list[
 
 
 def _date(text: str) -> dt.date:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise InputError(
             f"Input 'day' has {text!r}, which is not a date: use YYYY-MM-DD, a range "
             "YYYY-MM-DD..YYYY-MM-DD, or 'latest'."
@@ -249,21 +253,33 @@ def _date(text: str) -> dt.date:
 
 
 def _api_url(value: str) -> str:
-    parts = urlsplit(value)
-    host = parts.hostname or ""
-    problem = ""
-    if parts.scheme not in ("https", "http") or not host:
-        problem = "it is not an absolute https URL"
-    elif parts.scheme == "http" and not is_loopback(host):
-        problem = "plain http is only allowed for a loopback test server"
-    elif parts.username or parts.password or parts.query or parts.fragment:
-        problem = "it must not hold credentials, a query or a fragment"
+    problem = _api_url_problem(value)
     if problem:
+        shown = re.sub(r"//[^/@]*@", "//***@", value)  # a password in the URL must not reach the log
         raise InputError(
-            f"Input 'api-url' is {value!r}: {problem}. Use https://api.github.com, or "
+            f"Input 'api-url' is {shown!r}: {problem}. Use https://api.github.com, or "
             "https://api.SUBDOMAIN.ghe.com for GHE.com data residency."
         )
     return value.rstrip("/")
+
+
+def _api_url_problem(value: str) -> str:
+    """Why `value` may not be the API base, or "" when it may."""
+    if not value.isascii() or not value.isprintable() or " " in value:
+        return "it holds spaces, control characters or non-ASCII characters"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        return "it is not a valid URL"
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not _HOST.fullmatch(host):
+        return "it is not an absolute https URL"
+    if parts.scheme == "http" and not is_loopback(host):
+        return "plain http is only allowed for a loopback test server"
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        return "it must not hold credentials, a query or a fragment"
+    return ""
 
 
 def is_loopback(host: str) -> bool:
@@ -288,7 +304,7 @@ def _artifact_name(value: str) -> str:
 def _retention_days(value: str, env: Mapping[str, str], warnings: list[str]) -> int:
     days = _integer_in("retention-days", value, 0, MAX_RETENTION_DAYS)
     cap_text = env.get("GITHUB_RETENTION_DAYS", "")
-    cap = int(cap_text) if cap_text.isdigit() and int(cap_text) > 0 else None
+    cap = int(cap_text) if re.fullmatch(r"[0-9]+", cap_text) and int(cap_text) > 0 else None
     if cap is not None and days > cap:
         warnings.append(
             f"Input 'retention-days' is {days}, more than this repository allows ({cap}): "
@@ -321,13 +337,26 @@ def _if_no_report(value: str) -> IfNoReport:
 
 
 def _path(value: str, env: Mapping[str, str]) -> Path:
-    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
     if not value or "\0" in value:
-        raise InputError("Input 'path' is empty: name a folder inside the workspace, e.g. copilot-metrics.")
-    target = (workspace / value).resolve()
+        raise InputError(
+            "Input 'path' is empty or holds a NUL character: name a folder inside the workspace, e.g. copilot-metrics."
+        )
+    try:
+        workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+        target = (workspace / value).resolve()
+        blocker = next((p for p in (target, *target.parents) if p.exists() and not p.is_dir()), None)
+    except (OSError, RuntimeError):
+        # RuntimeError: a symlink loop (Python 3.11); OSError: a name the file system refuses.
+        raise InputError(
+            f"Input 'path' is {value!r}, which cannot be resolved to a folder: name a plain folder."
+        ) from None
     if target != workspace and workspace not in target.parents:
         raise InputError(
             f"Input 'path' is {value!r}, which points outside the workspace ({workspace}): "
             "use a folder inside it, e.g. copilot-metrics."
+        )
+    if blocker is not None:
+        raise InputError(
+            f"Input 'path' is {value!r}, but {blocker} is a file, not a folder: name another folder for the reports."
         )
     return target

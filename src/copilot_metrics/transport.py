@@ -15,11 +15,13 @@ from . import __version__
 
 USER_AGENT = f"copilot-metrics-report/{__version__} (+https://github.com/features/copilot)"
 
-# Connection-level failures worth another try: resets, refused connections, timeouts.
+# Failures worth another try: resets, refused connections, timeouts, bodies cut short or mangled
+# on the way (a body that cannot be decoded is as broken as one that stopped half-way).
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
 )
 
 
@@ -42,11 +44,14 @@ class RetryPolicy:
     first_delay: float = 1.5
     multiplier: float = 2.0
     max_delay: float = 120.0
+    # The server's own Retry-After or rate-limit reset may ask for longer than our backoff would
+    # ever wait; it knows best, up to a point where failing with a clear message is kinder.
+    max_retry_after: float = 15 * 60.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
+            return min(max(retry_after, 0.0), self.max_retry_after)
         base = self.first_delay * self.multiplier ** (attempt - 1)
         return min(base * random.uniform(0.8, 1.2), self.max_delay)
 
