@@ -241,7 +241,7 @@ def record_for(tmp_path: Path, report: str, files: list[Path], links: ReportLink
     for file in files:
         target = folder / file.name
         target.write_bytes(file.read_bytes())
-        copied.append(DownloadedFile(target, target.stat().st_size, "0" * 64))
+        copied.append(DownloadedFile(target, target.stat().st_size))
     settings = parse_settings(
         {"org": "octo", "token": "t", "report": report, "day": day, "upload": "false", "path": str(folder)},
         {"GITHUB_WORKSPACE": str(tmp_path)},

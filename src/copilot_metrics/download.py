@@ -8,7 +8,6 @@ leaves nothing half-written behind.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -18,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -39,7 +39,6 @@ Log = Callable[[str], None]
 class DownloadedFile:
     path: Path
     size: int
-    sha256: str
 
 
 class _NoAuth(AuthBase):
@@ -109,7 +108,7 @@ def _move_into_place(folder: Path, relative: PurePosixPath, result: DownloadedFi
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(result.path, target)
-    return DownloadedFile(target, result.size, result.sha256)
+    return DownloadedFile(target, result.size)
 
 
 class _Fetcher:
@@ -162,58 +161,66 @@ class _Fetcher:
 
     def _fetch(self, link: str, target: Path) -> DownloadedFile:
         """Stream one link to `target`, resuming with Range after a broken or short body."""
-        digest = hashlib.sha256()
-        written = 0
         problem = ""
         with target.open("wb") as out:
             for attempt in range(1, self._policy.attempts + 1):
-                wait_for: float | None = None
-                headers = {"Range": f"bytes={written}-"} if written else {}
                 try:
-                    with self._session.get(
-                        link, headers=headers, stream=True, timeout=timeout(), auth=_NoAuth()
-                    ) as response:
-                        status = response.status_code
-                        if status in (200, 206):
-                            if not _resumes_at(response, written):
-                                out.seek(0)
-                                out.truncate()
-                                digest, written = hashlib.sha256(), 0
-                            expected = _expected_end(response, written)
-                            for chunk in response.iter_content(CHUNK):
-                                out.write(chunk)
-                                digest.update(chunk)
-                                written += len(chunk)
-                            if expected is None or written == expected:
-                                return DownloadedFile(target, written, digest.hexdigest())
-                            problem = f"the body ended after {written:,} of {expected:,} bytes"
-                        elif status == 403 and "AuthenticationFailed" in response.text:
-                            raise LinkExpiredError(
-                                "A report link was refused as expired even after asking GitHub for fresh "
-                                "links: re-run the job."
-                            )
-                        elif status == 429 or status >= 500:
-                            problem = f"HTTP {status}"
-                            wait_for = retry_after_seconds(response)
-                        else:
-                            raise DownloadError(
-                                f"The report file host refused a download (HTTP {status}). If the runner "
-                                "sits behind a firewall, allow copilot-reports.github.com (or your GHE.com "
-                                "copilot-reports host); then re-run the job."
-                            )
+                    outcome = self._attempt(link, out)
                 except TRANSIENT_ERRORS as failure:
-                    problem = f"connection failed: {type(failure).__name__}"
+                    outcome = _Outcome(False, f"connection failed: {type(failure).__name__}")
                 except requests.RequestException as failure:
                     raise DownloadError(
                         f"A report link could not be fetched ({type(failure).__name__}): re-run the job; if it "
                         "repeats, GitHub's answer holds a malformed link."
                     ) from None
+                if outcome.complete:
+                    return DownloadedFile(target, out.tell())
+                problem = outcome.problem
                 if attempt < self._policy.attempts:
-                    self._policy.wait(attempt, wait_for)
+                    self._policy.wait(attempt, outcome.retry_after)
         raise DownloadError(
             f"A report file could not be downloaded intact ({problem}) after {self._policy.attempts} "
             "attempts: check the runner's network, then re-run the job."
         )
+
+    def _attempt(self, link: str, out: BinaryIO) -> _Outcome:
+        """One request for the rest of the file (all of it when nothing has arrived yet)."""
+        headers = {"Range": f"bytes={out.tell()}-"} if out.tell() else {}
+        with self._session.get(link, headers=headers, stream=True, timeout=timeout(), auth=_NoAuth()) as response:
+            status = response.status_code
+            if status in (200, 206):
+                return _receive(response, out)
+            if status == 403 and "AuthenticationFailed" in response.text:
+                raise LinkExpiredError(
+                    "A report link was refused as expired even after asking GitHub for fresh links: re-run the job."
+                )
+            if status == 429 or status >= 500:
+                return _Outcome(False, f"HTTP {status}", retry_after_seconds(response))
+            raise DownloadError(
+                f"The report file host refused a download (HTTP {status}). If the runner sits behind a "
+                "firewall, allow copilot-reports.github.com (or your GHE.com copilot-reports host); then "
+                "re-run the job."
+            )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    complete: bool
+    problem: str = ""
+    retry_after: float | None = None
+
+
+def _receive(response: requests.Response, out: BinaryIO) -> _Outcome:
+    """Append the body to `out` (or start over when the server sent the whole file again)."""
+    if not _resumes_at(response, out.tell()):
+        out.seek(0)
+        out.truncate()
+    expected = _expected_end(response, out.tell())
+    for chunk in response.iter_content(CHUNK):
+        out.write(chunk)
+    if expected is None or out.tell() == expected:
+        return _Outcome(True)
+    return _Outcome(False, f"the body ended after {out.tell():,} of {expected:,} bytes")
 
 
 def _resumes_at(response: requests.Response, offset: int) -> bool:

@@ -64,7 +64,7 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
 
 
 def _kept(path: Path) -> DownloadedFile:
-    return DownloadedFile(path, path.stat().st_size, "")
+    return DownloadedFile(path, path.stat().st_size)
 
 
 def _handle_missing(settings: Settings, links: ReportLinks) -> None:
