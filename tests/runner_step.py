@@ -46,7 +46,7 @@ class Step:
     def create(cls, root: Path) -> Step:
         step = cls(root, str(uuid.uuid4()))
         for folder in _FOLDERS:
-            (root / folder).mkdir(parents=True)
+            (root / folder).mkdir(parents=True, exist_ok=True)
         (root / "workflow" / "event.json").write_text("{}", encoding="utf-8")
         for prefix in _FILE_COMMANDS.values():
             (root / "file_commands" / f"{prefix}_{step.guid}").touch()

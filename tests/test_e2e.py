@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -145,3 +146,18 @@ def test_invalid_org_is_rejected_before_any_request(emu: Emulator, tmp_path: Pat
 
     assert_failed_cleanly(run, emu, "'org'")
     assert emu.requests == []
+
+
+def test_a_folder_that_cannot_be_written_is_explained(emu: Emulator, tmp_path: Path) -> None:
+    day = emu.today - dt.timedelta(days=3)
+    blocker = tmp_path / "step" / "workspace" / "copilot-metrics" / day.isoformat()
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the day's folder should go")
+
+    run = run_action(emu, tmp_path / "step", {"report": "users-1-day", "day": day.isoformat()})
+
+    assert run.code == 1, run.stdout
+    assert len(run.errors) == 1 and "Writing the report files failed" in run.errors[0]
+    assert "Traceback" not in run.stderr
+    assert not [a for a in emu.artifacts.values() if a.finalized]
+    assert [p.name for p in blocker.parent.iterdir()] == [day.isoformat()]  # no staging folder left

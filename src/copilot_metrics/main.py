@@ -22,6 +22,12 @@ def main() -> int:
     except ActionError as failure:
         workflow.error(str(failure))
         return 1
+    except OSError as failure:
+        workflow.error(
+            f"Writing the report files failed: {failure.strerror or failure} ({failure.filename or 'no file'}). "
+            "Check the runner's free disk space and the 'path' input."
+        )
+        return 1
     return 0
 
 
@@ -37,25 +43,8 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
         links = api.report_links()
     _handle_missing(settings, links)
-    files: list[DownloadedFile] = []
-    if links.parts:
-        with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
-            files = download_report(links, settings.path, api.fresh_links, workflow.info)
-    if settings.csv and files:
-        with workflow.group("Writing CSV conversions"):
-            files += [_kept(path) for file in list(files) for path in tabular.write_csv(file.path, settings.report)]
-    artifact = None
-    if settings.upload and files and settings.runtime:
-        name = settings.artifact_name or default_artifact_name(settings, links)
-        with workflow.group(f"Uploading artifact {name}"):
-            artifact = upload_artifact(
-                [file.path for file in files],
-                settings.path,
-                UploadOptions(name, settings.compression_level, settings.retention_days, settings.overwrite),
-                settings.runtime,
-                on_secret=workflow.mask,
-            )
-        workflow.info(f"Artifact {artifact.name}: {artifact.url}")
+    files = _with_csv(settings, _download(settings, api, links))
+    artifact = _upload(settings, links, files)
     record = summary.RunRecord(settings, links, files, artifact)
     workflow.set_outputs(outputs(record, Path(env.get("GITHUB_WORKSPACE") or os.getcwd())))
     if settings.summary:
@@ -63,8 +52,35 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     return record
 
 
-def _kept(path: Path) -> DownloadedFile:
-    return DownloadedFile(path, path.stat().st_size)
+def _download(settings: Settings, api: ReportsApi, links: ReportLinks) -> list[DownloadedFile]:
+    if not links.parts:
+        return []
+    with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
+        return download_report(links, settings.path, api.fresh_links, workflow.info)
+
+
+def _with_csv(settings: Settings, files: list[DownloadedFile]) -> list[DownloadedFile]:
+    if not settings.csv or not files:
+        return files
+    with workflow.group("Writing CSV conversions"):
+        converted = [path for file in files for path in tabular.write_csv(file.path, settings.report)]
+    return files + [DownloadedFile(path, path.stat().st_size) for path in converted]
+
+
+def _upload(settings: Settings, links: ReportLinks, files: list[DownloadedFile]) -> UploadedArtifact | None:
+    if not settings.upload or not files or settings.runtime is None:
+        return None
+    name = settings.artifact_name or default_artifact_name(settings, links)
+    with workflow.group(f"Uploading artifact {name}"):
+        artifact = upload_artifact(
+            [file.path for file in files],
+            settings.path,
+            UploadOptions(name, settings.compression_level, settings.retention_days, settings.overwrite),
+            settings.runtime,
+            on_secret=workflow.mask,
+        )
+    workflow.info(f"Artifact {artifact.name}: {artifact.url}")
+    return artifact
 
 
 def _handle_missing(settings: Settings, links: ReportLinks) -> None:
