@@ -257,7 +257,7 @@ def test_markdown_puts_the_run_and_the_report_contents_together(tmp_path: Path) 
     record = RunRecord(record.settings, record.links, record.files, artifact)
     (tmp_path / "copilot-metrics" / "organization-28-day_part-1.csv").write_text("day\r\n")
 
-    text = summary.markdown(record)
+    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
 
     assert text.startswith("## Copilot usage metrics: `organization-28-day` for organization `octo`\n")
     assert "**Report window:** 2026-03-01 to 2026-03-03  " in text
@@ -274,7 +274,7 @@ def test_markdown_of_a_day_range_says_which_days_had_a_report(tmp_path: Path) ->
         tmp_path, "organization-1-day", fixtures("enterprise-1-day_*.ndjson"), links, "2026-03-04..2026-03-06"
     )
 
-    text = summary.markdown(record)
+    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
 
     assert "**Days with a report:** 2 of 3  " in text
     assert "**Days without a report:** 2026-03-06  " in text
@@ -285,7 +285,7 @@ def test_markdown_without_files_has_no_contents_section(tmp_path: Path) -> None:
     links = ReportLinks(None, None, (), (dt.date(2026, 3, 6),))
     record = record_for(tmp_path, "users-1-day", [], links, "2026-03-06")
 
-    text = summary.markdown(record)
+    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
 
     assert "**No report was available**" in text
     assert "###" not in text

@@ -42,7 +42,9 @@ _FORBIDDEN_IN_NAME = {
 }
 # Statuses the official client also retries; anything else is the caller's mistake.
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-BLOCK_SIZE = 4 * 1024 * 1024
+# The compressed stream arrives far slower than blocks upload, so small blocks cost no speed,
+# and they keep memory flat: at most `concurrency` blocks are held at once.
+BLOCK_SIZE = 1024 * 1024
 READ_CHUNK = 1024 * 1024
 DEFAULT_CONCURRENCY = 5
 MAX_CONCURRENCY = 300

@@ -44,11 +44,12 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
         links = api.report_links()
     _handle_missing(settings, links)
     files = _with_csv(settings, _download(settings, api, links))
+    contents = summary.BackgroundContents(settings.report, files) if settings.summary and files else None
     artifact = _upload(settings, links, files)
     record = summary.RunRecord(settings, links, files, artifact)
     workflow.set_outputs(outputs(record, Path(env.get("GITHUB_WORKSPACE") or os.getcwd())))
     if settings.summary:
-        workflow.append_summary(summary.markdown(record))
+        workflow.append_summary(summary.markdown(record, contents.result() if contents else []))
     return record
 
 

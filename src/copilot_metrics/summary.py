@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import multiprocessing
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +89,15 @@ class RunRecord:
     artifact: UploadedArtifact | None
 
 
-def markdown(record: RunRecord) -> str:
-    """The job summary of a run: the report's window, files and artifact, then what the report holds."""
-    reports = [file.path for file in record.files if file.path.suffix.lower() != ".csv"]
-    lines = _header(record)
-    if reports:
-        lines += summarize_files(record.settings.report, reports).markdown()
-    return "\n".join(lines) + "\n"
+def markdown(record: RunRecord, contents: Sequence[str]) -> str:
+    """The job summary of a run: the report's window, files and artifact, then `contents`."""
+    return "\n".join([*_header(record), *contents]) + "\n"
+
+
+def report_contents(report: str, files: Iterable[DownloadedFile]) -> list[str]:
+    """The summary lines of what the report files hold (CSV conversions are not read)."""
+    reports = [file.path for file in files if file.path.suffix.lower() != ".csv"]
+    return summarize_files(report, reports).markdown() if reports else []
 
 
 def summarize_files(report: str, paths: Iterable[Path]) -> ReportStats:
@@ -102,6 +106,38 @@ def summarize_files(report: str, paths: Iterable[Path]) -> ReportStats:
     for path in paths:
         stats.read(path)
     return stats
+
+
+class BackgroundContents:
+    """report_contents() computed in a child process while the caller uploads.
+
+    Reading a large report is CPU work that holds Python's global lock, and so is much of the
+    upload; a second process lets both use a core of their own. The child is forked, so it
+    starts at once with everything already imported."""
+
+    def __init__(self, report: str, files: Sequence[DownloadedFile]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_contents, args=(sender, report, list(files)), daemon=True)
+        self._process.start()
+        sender.close()
+
+    def result(self) -> list[str]:
+        try:
+            lines: list[str] = self._receiver.recv()
+        except EOFError:
+            lines = ["_The report's contents could not be summarised._", ""]
+        self._process.join()
+        return lines
+
+
+def _send_contents(sender: Connection, report: str, files: list[DownloadedFile]) -> None:
+    try:
+        lines = report_contents(report, files)
+    except Exception as failure:  # a summary must never cost the run its artifact
+        lines = [f"_The report's contents could not be summarised ({type(failure).__name__})._", ""]
+    sender.send(lines)
+    sender.close()
 
 
 def _header(record: RunRecord) -> list[str]:
