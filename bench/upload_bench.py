@@ -15,14 +15,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+
+from measure import run_measured
 
 from conformance.azurite import Azurite, AzuriteBackend
 from conformance.official import NODE_MODULES, command, missing_tools, node_env
@@ -132,20 +132,12 @@ def _official_command(name: str, root: Path, files: list[Path], level: int) -> l
 
 
 def _measure(argv: list[str], env: Mapping[str, str], cwd: Path) -> Run:
+    # Measured under the small spawn wrapper, not forked from this process: a child forked from a
+    # process holding the emulator would report that process's memory as its own peak.
     child_env = {**env, "PYTHONPATH": os.pathsep.join(str(REPO / part) for part in ("src", "tests"))}
-    with tempfile.TemporaryFile() as output:
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, env=child_env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
-        # wait4 reports the rusage of exactly this child, unlike RUSAGE_CHILDREN's running maximum.
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        text = output.read().decode(errors="replace")
-    if process.returncode != 0:
-        raise RuntimeError(f"{argv[:3]} exited {process.returncode}:\n{text[-4000:]}")
-    answer = json.loads(text.strip().splitlines()[-1])
-    return Run(seconds, usage.ru_maxrss / 1024, int(answer["size"]))
+    sample = run_measured(argv, child_env, cwd)
+    answer = json.loads(sample.output.strip().splitlines()[-1])
+    return Run(sample.seconds, sample.peak_rss_mib, int(answer["size"]))
 
 
 def _child_ours(args: Sequence[str]) -> int:
