@@ -2,6 +2,7 @@
 # both install what they need first (once; again when a lock file changes).
 PYTHON ?= python3
 INSTALLED := build/.installed
+APT_TOOLS := buildah debootstrap curl jq
 
 .PHONY: demo test lint unit reliability bench install
 
@@ -27,16 +28,18 @@ bench: $(INSTALLED)  ## benchmarks against the reference clients; results in ben
 
 install: $(INSTALLED)
 
-# Python tools, the npm reference clients, and (as root) the container tier's apt packages.
+# Python tools, the npm reference clients, and (as root) the apt packages of the container tier
+# (buildah, debootstrap) and of the benchmarks' baseline (curl, jq).
 $(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
-	@if ! command -v buildah >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+	@missing=$$(for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || echo $$tool; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "The container tier needs buildah and debootstrap: sudo apt-get install -y buildah debootstrap"; \
+	    echo "The container tier and the benchmarks need: sudo apt-get install -y" $$missing; \
 	  fi; \
 	fi
 	@mkdir -p $(dir $@) && touch $@
