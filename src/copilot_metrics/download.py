@@ -216,8 +216,7 @@ def _receive(response: requests.Response, out: BinaryIO) -> _Outcome:
         out.seek(0)
         out.truncate()
     expected = _expected_end(response, out.tell())
-    # Reading the raw stream skips a generator layer per chunk: a quarter faster on a fast link.
-    while chunk := response.raw.read(CHUNK, decode_content=True):
+    for chunk in response.iter_content(CHUNK):
         out.write(chunk)
     if expected is None or out.tell() == expected:
         return _Outcome(True)

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 
 from . import __version__
@@ -23,8 +22,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
-    # The same failures as urllib3 raises them when a body is read from the raw stream.
-    urllib3.exceptions.HTTPError,
 )
 
 
