@@ -98,30 +98,6 @@ def test_upload_false_only_downloads(emu: Emulator, tmp_path: Path) -> None:
     assert run.outputs["artifact-id"] == run.outputs["artifact-url"] == run.outputs["artifact-digest"] == ""
 
 
-@pytest.mark.parametrize(
-    ("status", "phrases"),
-    [
-        (401, ("401", "invalid, expired or revoked")),
-        (403, ("403", "read:org", "Organization Copilot metrics: read", "GITHUB_TOKEN")),
-        (404, ("404", "Copilot usage metrics", "policy")),
-    ],
-)
-def test_api_refusals_say_what_to_do(emu: Emulator, tmp_path: Path, status: int, phrases: tuple[str, ...]) -> None:
-    inputs = {}
-    if status == 401:
-        inputs["token"] = "ghp_not_a_real_token"
-    elif status == 403:
-        emu.forbidden_tokens.add(emu.token)
-    else:
-        emu.add_org("dormant", metrics_enabled=False)
-        inputs["org"] = "dormant"
-
-    run = run_action(emu, tmp_path / "step", inputs)
-
-    assert_failed_cleanly(run, emu, *phrases)
-    assert len([r for r in emu.requests if r.host == "api"]) == 1  # refusals are not retried
-
-
 def test_server_errors_are_retried(emu: Emulator, tmp_path: Path) -> None:
     emu.inject(Fault(host="api", status=503, times=2, headers={"Retry-After": "0"}))
     emu.inject(Fault(host="api", status=429, headers={"Retry-After": "0"}))

@@ -133,29 +133,35 @@ def test_api_retries_exhausted_fail_cleanly(
 
 
 @pytest.mark.parametrize(
-    ("status", "phrases"),
+    ("scope", "status", "phrases"),
     [
-        (401, ("401", "expired or revoked")),
-        (403, ("403", "read:enterprise", "Enterprise Copilot metrics: read")),
-        (404, ("404", "enterprise", "policy")),
+        ("org", 401, ("401", "invalid, expired or revoked")),
+        ("org", 403, ("403", "read:org", "Organization Copilot metrics: read", "GITHUB_TOKEN")),
+        ("org", 404, ("404", "organization", "Copilot usage metrics", "policy")),
+        ("enterprise", 401, ("401", "expired or revoked")),
+        ("enterprise", 403, ("403", "read:enterprise", "Enterprise Copilot metrics: read", "GITHUB_TOKEN")),
+        ("enterprise", 404, ("404", "enterprise", "policy")),
     ],
 )
-def test_enterprise_refusals_fail_cleanly(
-    emu: Emulator, tmp_path: Path, record_property: Record, status: int, phrases: tuple[str, ...]
+def test_api_refusals_fail_cleanly_and_say_what_to_do(
+    emu: Emulator, tmp_path: Path, record_property: Record, scope: str, status: int, phrases: tuple[str, ...]
 ) -> None:
-    inputs = {"enterprise": "octo-ent"}
+    inputs = {scope: "octo" if scope == "org" else "octo-ent"}
     if status == 401:
         inputs["token"] = "ghp_revoked0000000000000000000000000000"
     elif status == 403:
         emu.forbidden_tokens.add(emu.token)
+    elif scope == "org":
+        emu.add_org("dormant", metrics_enabled=False)
+        inputs["org"] = "dormant"
     else:
         emu.add_enterprise("sleepy", metrics_enabled=False)
         inputs["enterprise"] = "sleepy"
 
     run = run_action(emu, tmp_path / "step", inputs)
 
-    failed_cleanly(run, emu, record_property, f"api {status} (enterprise)", *phrases)
-    assert api_calls(emu) == 1
+    failed_cleanly(run, emu, record_property, f"api {status} ({scope})", *phrases)
+    assert api_calls(emu) == 1  # refusals are not retried
 
 
 def test_unsupported_api_answer_fails_cleanly(emu: Emulator, tmp_path: Path, record_property: Record) -> None:
