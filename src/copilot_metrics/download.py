@@ -8,6 +8,7 @@ leaves nothing half-written behind.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
@@ -216,11 +217,35 @@ def _receive(response: requests.Response, out: BinaryIO) -> _Outcome:
         out.seek(0)
         out.truncate()
     expected = _expected_end(response, out.tell())
-    for chunk in response.iter_content(CHUNK):
-        out.write(chunk)
+    _copy_body(response, out)
     if expected is None or out.tell() == expected:
         return _Outcome(True)
     return _Outcome(False, f"the body ended after {out.tell():,} of {expected:,} bytes")
+
+
+def _copy_body(response: requests.Response, out: BinaryIO) -> None:
+    """Write the body to `out`.
+
+    An unencoded body (what the report hosts send, as we ask for identity) is read from the
+    connection straight into one reused buffer. Reading it as a fresh 1 MiB bytes object per
+    chunk, as iter_content does, made a 1 GiB download swing between 0.5 s and 1.9 s from run
+    to run on the allocator's whims; the reused buffer holds 0.5 s, about twice curl's speed.
+    urllib3 exposes no public way to read into a buffer without a copy, hence its `_fp`."""
+    readinto = getattr(getattr(response.raw, "_fp", None), "readinto", None)
+    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+    if encoded or readinto is None:
+        for chunk in response.iter_content(CHUNK):
+            out.write(chunk)
+        return
+    buffer = memoryview(bytearray(CHUNK))
+    while True:
+        try:
+            received = readinto(buffer)
+        except (http.client.HTTPException, OSError) as failure:
+            raise requests.ConnectionError(f"the body broke off ({type(failure).__name__})") from failure
+        if not received:
+            return
+        out.write(buffer[:received])
 
 
 def _resumes_at(response: requests.Response, offset: int) -> bool:
