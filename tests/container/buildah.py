@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ISOLATION = "chroot"
 
@@ -41,15 +42,20 @@ def build(context: Path, tag: str, build_args: Mapping[str, str], *, no_cache: b
     subprocess.run([*command, str(context)], check=True, stdout=subprocess.DEVNULL)
 
 
-def image_config(image: str) -> dict[str, object]:
-    """The OCI image config (Entrypoint, Cmd, Env, WorkingDir, ...) of a local image."""
+def _inspect(image: str) -> dict[str, Any]:
     inspected = subprocess.run(
         ["buildah", "inspect", "--type", "image", image],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    config: dict[str, object] = json.loads(inspected)["OCIv1"]["config"]
+    answer: dict[str, Any] = json.loads(inspected)
+    return answer
+
+
+def image_config(image: str) -> dict[str, object]:
+    """The OCI image config (Entrypoint, Cmd, Env, WorkingDir, ...) of a local image."""
+    config: dict[str, object] = _inspect(image)["OCIv1"]["config"]
     return config
 
 
@@ -62,13 +68,7 @@ def entrypoint(image: str) -> list[str]:
 
 def layer_sizes(image: str) -> list[int]:
     """Size in bytes of each layer as stored (uncompressed tar), base layers first."""
-    inspected = subprocess.run(
-        ["buildah", "inspect", "--type", "image", image],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    manifest = json.loads(json.loads(inspected)["Manifest"])
+    manifest = json.loads(_inspect(image)["Manifest"])
     return [int(layer["size"]) for layer in manifest["layers"]]
 
 

@@ -57,15 +57,17 @@ def test_image_holds_only_the_action_precompiled(action_image: str) -> None:
     assert survey["pip_cache"] is False
 
 
+def run_as_runner(image: str, emu: Emulator, folder: Path, inputs: dict[str, str]) -> tuple[Step, buildah.Finished]:
+    """One step of the image with the emulator's context and `inputs` (the token added)."""
+    step = Step.create(folder)
+    github = emu.env()
+    return step, run_step(image, step, {**github, **input_env(ACTION_YML, github, {"token": emu.token, **inputs})})
+
+
 def test_run_keeps_the_report_uploads_it_and_sets_outputs(action_image: str, tmp_path: Path) -> None:
     with Emulator(tmp_path / "github") as emu:
-        step = Step.create(tmp_path / "step")
+        step, done = run_as_runner(action_image, emu, tmp_path / "step", {"retention-days": "5"})
         github = emu.env()
-        done = run_step(
-            action_image,
-            step,
-            {**github, **input_env(ACTION_YML, github, {"token": emu.token, "retention-days": "5"})},
-        )
         assert done.returncode == 0, done.stdout + done.stderr
         outputs = read_outputs(step.file_command("GITHUB_OUTPUT"))
         expected = dict(emu.expected_files("org", "octo", "organization-28-day"))
@@ -92,16 +94,7 @@ def test_run_keeps_the_report_uploads_it_and_sets_outputs(action_image: str, tmp
 
 def test_bad_input_fails_with_one_error_and_sends_nothing(action_image: str, tmp_path: Path) -> None:
     with Emulator(tmp_path / "github") as emu:
-        step = Step.create(tmp_path / "step")
-        github = emu.env()
-        done = run_step(
-            action_image,
-            step,
-            {
-                **github,
-                **input_env(ACTION_YML, github, {"token": emu.token, "org": "../x"}),
-            },
-        )
+        _, done = run_as_runner(action_image, emu, tmp_path / "step", {"org": "../x"})
         errors = [line for line in done.stdout.splitlines() if line.startswith("::error")]
         assert done.returncode == 1, done.stdout + done.stderr
         assert len(errors) == 1 and "org" in errors[0], done.stdout
