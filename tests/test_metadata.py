@@ -291,3 +291,15 @@ def test_readme_outputs_table_matches_action_yml() -> None:
     # One row may describe several outputs, e.g. `artifact-id`, `artifact-url`, `artifact-digest`.
     documented = [name for row in rows for name in code_spans(row[0])]
     assert sorted(documented) == sorted(action()["outputs"])
+
+
+def test_the_code_defaults_are_the_declared_ones() -> None:
+    """Outside Actions (the command line, tests) settings.DEFAULTS stand in for action.yml's."""
+    from copilot_metrics.settings import DEFAULTS
+
+    declared = load_yaml(ACTION)["inputs"]
+    assert set(DEFAULTS) == set(declared)
+    for name, spec in declared.items():
+        default = str(spec.get("default", ""))
+        # Context expressions are the runner's to fill; the code falls back to the same context.
+        assert DEFAULTS[name] == ("" if "${{" in default else default), name
