@@ -227,9 +227,8 @@ def _copy_body(response: requests.Response, out: BinaryIO) -> None:
     """Write the body to `out`.
 
     An unencoded body (what the report hosts send, as we ask for identity) is read from the
-    connection straight into one reused buffer. Reading it as a fresh 1 MiB bytes object per
-    chunk, as iter_content does, made a 1 GiB download swing between 0.5 s and 1.9 s from run
-    to run on the allocator's whims; the reused buffer holds 0.5 s, about twice curl's speed.
+    connection straight into one reused buffer, sparing a fresh 1 MiB bytes object and its page
+    faults per chunk, as iter_content makes them (bench/RESULTS.md has the measurements).
     urllib3 exposes no public way to read into a buffer without a copy, hence its `_fp`."""
     readinto = getattr(getattr(response.raw, "_fp", None), "readinto", None)
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
