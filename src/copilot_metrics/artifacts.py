@@ -175,12 +175,13 @@ def upload_artifact(
     on_secret(urlsplit(upload_url).query)
     sent = _HashingCounter(zip_stream(entries, options.compression_level))
     upload_blob(upload_url, sent, runtime.concurrency)
-    artifact_id = service.finalize(options.name, sent.size, sent.sha256.hexdigest())
+    digest = sent.sha256.hexdigest()
+    artifact_id = service.finalize(options.name, sent.size, digest)
     return UploadedArtifact(
         id=artifact_id,
         name=options.name,
         url=runtime.artifact_url(artifact_id),
-        digest=sent.sha256.hexdigest(),
+        digest=digest,
         size=sent.size,
     )
 
