@@ -87,9 +87,14 @@ def declared_inputs(action_yml: Path) -> dict[str, str]:
     return {name: str(spec.get("default", "")) for name, spec in inputs.items()}
 
 
+# What the runner puts in `github.token`: the job's GITHUB_TOKEN, which it never exports as a variable.
+WORKFLOW_TOKEN = "ghs_WorkflowTokenStandIn0000000000000000"
+
+
 def _evaluate(default: str, github: Mapping[str, str]) -> str:
     def context_value(match: re.Match[str]) -> str:
-        return github[f"GITHUB_{match.group(1).upper()}"]
+        name = match.group(1)
+        return WORKFLOW_TOKEN if name == "token" else github[f"GITHUB_{name.upper()}"]
 
     evaluated = _GITHUB_EXPRESSION.sub(context_value, default)
     if "${{" in evaluated:

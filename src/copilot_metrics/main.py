@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from . import summary, tabular, workflow
 from .artifacts import UploadedArtifact, UploadOptions, upload_artifact
 from .download import DownloadedFile, download_report
-from .errors import ActionError, NoReportError
+from .errors import ActionError, HistoryError, NoReportError
+from .history import keeping, open_store
+from .history.archive import DayOutcome
+from .history.objects import secrets as store_secrets
+from .history.store import Store
 from .reports import ReportLinks, ReportsApi
-from .settings import DEFAULTS, Settings, parse_settings
+from .settings import DEFAULTS, MISSING, REVISED_DAYS, Settings, missing_window, parse_settings
+
+# `day: missing` asks GitHub for this many days at once: well inside its limit of concurrent requests.
+MISSING_WORKERS = 4
 
 
 def main() -> int:
@@ -33,24 +44,96 @@ def main() -> int:
 
 def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     # Masks go first: nothing below may print a secret the runner does not yet know to hide.
-    for secret in (inputs.get("token", ""), env.get("ACTIONS_RUNTIME_TOKEN", "")):
+    secrets = (inputs.get("token", ""), inputs.get("github-token", ""), env.get("ACTIONS_RUNTIME_TOKEN", ""))
+    for secret in (*secrets, *store_secrets(env)):
         if secret.strip():
             workflow.mask(secret.strip())
     settings = parse_settings(inputs, env)
     for message in settings.warnings:
         workflow.warning(message)
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+    store = open_store(settings.history, env, workspace) if settings.history else None
     api = ReportsApi(settings, log=workflow.info, on_secret=workflow.mask)
     with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
-        links = api.report_links()
+        links = _report_links(settings, api, store)
     _handle_missing(settings, links)
-    files = _with_csv(settings, _download(settings, api, links))
+    downloaded = _download(settings, api, links)
+    files = _with_csv(settings, downloaded)
     contents = summary.BackgroundContents(settings.report, files) if settings.summary and files else None
-    artifact = _upload(settings, links, files)
+    # The history is written while the artifact uploads; its failure fails the step only once the
+    # artifact is safe.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as pool:
+        log: list[str] = []
+        kept = pool.submit(_keep_history, settings, store, links, downloaded, env, log) if store else None
+        artifact = _upload(settings, links, files)
+    outcomes, failure = _history_result(store, kept, log)
     record = summary.RunRecord(settings, links, files, artifact)
-    workflow.set_outputs(outputs(record, Path(env.get("GITHUB_WORKSPACE") or os.getcwd())))
+    workflow.set_outputs(outputs(record, workspace) | history_outputs(store, outcomes))
     if settings.summary:
         workflow.append_summary(summary.markdown(record, contents.result() if contents else []))
+    if failure is not None:
+        raise failure
     return record
+
+
+def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> ReportLinks:
+    if settings.days != MISSING:
+        return api.report_links()
+    assert store is not None
+    window = missing_window(settings.scope, dt.datetime.now(dt.UTC).date()).days()
+    kept = keeping.days_kept(store, settings.report)
+    wanted = keeping.days_to_ask(kept, window, REVISED_DAYS)
+    workflow.info(
+        f"The history holds {len(kept.intersection(window))} of the {len(window)} days GitHub keeps: asking for "
+        f"{len(wanted)} day(s), the last {REVISED_DAYS} again as GitHub may still revise them."
+    )
+    return api.day_links(wanted, workers=MISSING_WORKERS)
+
+
+def _keep_history(
+    settings: Settings,
+    store: Store,
+    links: ReportLinks,
+    files: list[DownloadedFile],
+    env: Mapping[str, str],
+    log: list[str],
+) -> list[DayOutcome]:
+    work = Path(tempfile.mkdtemp(prefix="copilot-history-", dir=env.get("RUNNER_TEMP") or None))
+    try:
+        days = keeping.day_files(settings.report, [file.path for file in files], links.end, settings.is_daily)
+        outcomes = keeping.keep(store, days, work, log.append)
+        changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"})
+        if changed and store.finish(f"Keep {settings.report} of {settings.owner}: {', '.join(changed)}"):
+            log.append(f"Committed {len(changed)} day(s) to {store.url}")
+        return outcomes
+    except OSError as failure:
+        raise HistoryError(
+            f"Keeping the history failed on the runner's disk: {failure.strerror or failure}. "
+            "Check the runner's free disk space; the history's days are unchanged."
+        ) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _history_result(
+    store: Store | None, kept: Future[list[DayOutcome]] | None, log: list[str]
+) -> tuple[list[DayOutcome], ActionError | None]:
+    if store is None or kept is None:
+        return [], None
+    with workflow.group(f"Keeping the history in {store.url}"):
+        for line in log:
+            workflow.info(line)
+        failure = kept.exception()
+    if failure is None:
+        return kept.result(), None
+    if isinstance(failure, ActionError):
+        return [], failure
+    raise failure
+
+
+def history_outputs(store: Store | None, outcomes: list[DayOutcome]) -> dict[str, str]:
+    changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"})
+    return {"history-days": json.dumps(changed), "history-url": store.url if store else ""}
 
 
 def _download(settings: Settings, api: ReportsApi, links: ReportLinks) -> list[DownloadedFile]:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .artifacts import ArtifactRuntime, validate_artifact_name
 from .errors import InputError
+from .history.location import parse_location
 
 Scope = Literal["organization", "enterprise"]
 IfNoReport = Literal["warn", "error", "ignore"]
@@ -39,6 +40,8 @@ DEFAULTS: Mapping[str, str] = {
     "summary": "true",
     "csv": "false",
     "if-no-report": "warn",
+    "history": "",
+    "github-token": "",
 }
 
 REPORTS: Mapping[Scope, tuple[str, ...]] = {
@@ -88,7 +91,11 @@ class DayRange:
 
 
 LATEST = "latest"
-DaySelection = DayRange | Literal["latest"] | None
+MISSING = "missing"
+DaySelection = DayRange | Literal["latest", "missing"] | None
+# `day: missing` asks again for the newest days, which GitHub may still revise.
+REVISED_DAYS = 3
+KEPT_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,8 @@ class Settings:
     if_no_report: IfNoReport
     runtime: ArtifactRuntime | None
     warnings: tuple[str, ...] = ()
+    history: str = ""  # a validated history location; "" keeps none
+    github_token: str = ""
 
     @property
     def is_daily(self) -> bool:
@@ -123,6 +132,7 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
     scope, owner = _scope_and_owner(raw["org"], raw["enterprise"], env)
     report = _report(raw["report"], scope)
     days = _days(raw["day"], report, scope, today or _utc_today(), warnings)
+    history = _history(raw["history"], days, env)
     upload = _boolean("upload", raw["upload"])
     retention_days = _retention_days(raw["retention-days"], env, warnings)
     return Settings(
@@ -143,7 +153,26 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
         if_no_report=_if_no_report(raw["if-no-report"]),
         runtime=ArtifactRuntime.from_env(env) if upload else None,
         warnings=tuple(warnings),
+        history=history,
+        github_token=raw["github-token"],
     )
+
+
+def _history(value: str, days: DaySelection, env: Mapping[str, str]) -> str:
+    if days == MISSING and not value:
+        raise InputError(
+            "Input 'day' is 'missing', which needs 'history': set 'history' to where the history is kept "
+            "(a folder, s3://, az://, gs:// or branch:NAME), or ask for a day or a range."
+        )
+    if value:
+        parse_location(value, Path(env.get("GITHUB_WORKSPACE") or os.getcwd()))
+    return value
+
+
+def missing_window(scope: Scope, today: dt.date) -> DayRange:
+    """The days `day: missing` may fill: what GitHub still keeps, up to yesterday (UTC)."""
+    yesterday = today - dt.timedelta(days=1)
+    return DayRange(max(yesterday - dt.timedelta(days=KEPT_DAYS - 1), DATA_STARTS[scope]), yesterday)
 
 
 def _utc_today() -> dt.date:
@@ -211,10 +240,12 @@ def _days(value: str, report: str, scope: Scope, today: dt.date, warnings: list[
     if not value:
         raise InputError(
             f"Input 'day' is required for report {report!r}: use YYYY-MM-DD, a range "
-            "YYYY-MM-DD..YYYY-MM-DD, or 'latest'."
+            "YYYY-MM-DD..YYYY-MM-DD, 'latest', or 'missing' (with 'history')."
         )
     if value == "latest":
         return "latest"
+    if value == MISSING:
+        return "missing"
     first_text, sep, last_text = value.partition("..")
     first = _date(first_text)
     last = _date(last_text) if sep else first

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import HistoryError
 from ..tabular import BREAKDOWNS, COUNTERS, LAYOUTS, ReportKind, report_kind
 
 MEMORY_LIMIT = "160MB"
@@ -62,7 +63,16 @@ def table_names(report: str) -> tuple[str, ...]:
 
 def build(report: str, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
     """Each table of `report` for the day in `files`, as a Parquet file in `scratch`."""
-    kind = report_kind(report)
+    try:
+        return _build(report_kind(report), files, scratch)
+    except duckdb.Error as failure:
+        raise HistoryError(
+            f"DuckDB could not derive the tables of the {report} report ({type(failure).__name__}: "
+            f"{str(failure).splitlines()[0][:300]}). The history's days are unchanged; re-run the job."
+        ) from None
+
+
+def _build(kind: ReportKind, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
     spill = scratch / "spill"
     spill.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(
