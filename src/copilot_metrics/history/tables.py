@@ -152,7 +152,7 @@ def _read_json(kind: ReportKind, files: Sequence[Path]) -> str:
     paths = ", ".join(_quoted(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
-        "compression = 'auto', maximum_object_size = 67108864, ignore_errors = true)"
+        "compression = 'auto', maximum_object_size = 8388608, ignore_errors = true)"
     )
 
 
