@@ -57,7 +57,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["history"]:
+        from .history.command import main as history_main
+
+        return history_main(arguments[1:])
+    args = parser().parse_args(arguments)
     token = os.environ.get(args.token_env, "")
     if not token:
         print(
