@@ -17,54 +17,48 @@ the schema does not know is left out), under a memory limit that spills to disk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 
+from .. import schema
 from ..errors import HistoryError
-from ..tabular import BREAKDOWNS, COUNTERS, LAYOUTS, ReportKind, report_kind
+from ..schema import Field, ReportKind
 
 MEMORY_LIMIT = "160MB"
 THREADS = 2
 PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+# The largest line DuckDB accepts; a users line is a few KiB, and the buffer costs twice this.
+MAX_LINE = 8 * 1024 * 1024
 
 TABLES_OF: Mapping[ReportKind, tuple[str, ...]] = {
     "aggregate": ("daily", "breakdown_daily"),
     "users": ("user_daily", "breakdown_daily"),
     "user-teams": ("user_team_daily",),
-    "repos": ("repo_daily",),
+    "repos": ("repo_daily", "breakdown_daily"),
 }
-_ROW_TABLE: Mapping[ReportKind, str] = {
+ROW_TABLE: Mapping[ReportKind, str] = {
     "aggregate": "daily",
     "users": "user_daily",
     "user-teams": "user_team_daily",
     "repos": "repo_daily",
 }
-# Breakdown entries: the fields that name an entry, in one column each across every list.
-_ENTRY_KEYS = ("ide", "feature", "language", "model")
-_BREAKDOWN_IDS: Mapping[ReportKind, tuple[str, ...]] = {
-    "aggregate": ("day", "organization_id", "enterprise_id"),
-    "users": ("day", "organization_id", "enterprise_id", "user_id", "user_login"),
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    path: str  # dotted for a field inside an object
-    type: str  # DuckDB's type name
+_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+_BREAKDOWN_KINDS: tuple[ReportKind, ...] = ("aggregate", "users", "repos")
+# A type tree: a DuckDB type name, a struct (name -> tree), or a list of a struct ([tree]).
+Tree = str | dict[str, "Tree"] | list["Tree"]
 
 
 def table_names(report: str) -> tuple[str, ...]:
     """The tables a report's days give."""
-    return TABLES_OF[report_kind(report)]
+    return TABLES_OF[schema.report_named(report).kind]
 
 
 def build(report: str, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
     """Each table of `report` for the day in `files`, as a Parquet file in `scratch`."""
     try:
-        return _build(report_kind(report), files, scratch)
+        return _build(schema.report_named(report).kind, files, scratch)
     except duckdb.Error as failure:
         raise HistoryError(
             f"DuckDB could not derive the tables of the {report} report ({type(failure).__name__}: "
@@ -83,92 +77,110 @@ def _build(kind: ReportKind, files: Sequence[Path], scratch: Path) -> dict[str, 
             "preserve_insertion_order": False,
         }
     ) as db:
+        # The NDJSON is parsed once, into a typed file the tables then read column by column.
         staged = scratch / "staged.parquet"
         db.execute(f"COPY (SELECT * FROM {_read_json(kind, files)}) TO {_quoted(str(staged))} {PARQUET}")
+        source = f"read_parquet({_quoted(str(staged))})"
         written = {}
         for table in TABLES_OF[kind]:
             target = scratch / f"{table}.parquet"
-            query = _breakdown_query(kind, staged) if table == "breakdown_daily" else _row_query(kind, staged)
+            query = _breakdown_query(kind, source) if table == "breakdown_daily" else _row_query(kind, source)
             db.execute(f"COPY ({query}) TO {_quoted(str(target))} {PARQUET}")
             written[table] = target
         staged.unlink()
     return written
 
 
-def columns_of(kind: ReportKind) -> list[Column]:
-    """The report kind's fields, as the tables type them."""
-    fields = [Column(path, _type_of(path)) for path in LAYOUTS[kind].columns if path not in _WINDOW]
-    if kind in _BREAKDOWN_IDS:
-        fields += [Column(name, "STRUCT_LIST") for name in BREAKDOWNS]
-    return fields
+def row_columns(kind: ReportKind) -> dict[str, str]:
+    """The columns of a kind's row table and their types: every documented field but the arrays,
+    nested objects as structs."""
+    return {name: _type_text(tree) for name, tree in _tree(schema.fields_of(kind), arrays=False).items()}
 
 
-_WINDOW = ("report_start_day", "report_end_day")
+def breakdown_columns() -> dict[str, str]:
+    """The columns of breakdown_daily, the same for every report: what leads each row back to its
+    scope, user or repository, the array it came from, then every documented entry field."""
+    leading: dict[str, str] = {}
+    for kind in _BREAKDOWN_KINDS:
+        for name in schema.IDENTITY[kind]:
+            leading.setdefault(name, _type_text(_tree(schema.fields_of(kind), arrays=False)[name]))
+    return leading | {"breakdown": "VARCHAR"} | {name: _type_text(tree) for name, tree in _entry_tree().items()}
 
 
-def _type_of(path: str) -> str:
-    name = path.rsplit(".", 1)[-1]
-    if name == "day":
-        return "DATE"
-    if name in ("organization_id", "enterprise_id"):
-        return "VARCHAR"
-    if name.startswith("used_"):
-        return "BOOLEAN"
-    if name.startswith(("avg_", "median_")) or name == "ai_credits_used":
-        return "DOUBLE"
-    if name.endswith(("_count", "_sum", "_users", "_id")) or name.startswith("total_"):
-        return "BIGINT"
-    return "VARCHAR"
+def _entry_tree() -> dict[str, Tree]:
+    entries: dict[str, Tree] = {}
+    for kind in _BREAKDOWN_KINDS:
+        for field in _arrays(schema.fields_of(kind)):
+            for name, tree in _tree(field.items, arrays=True).items():
+                entries.setdefault(name, tree)
+    return entries
 
 
-def _entry_type() -> str:
-    fields = [f"{key} VARCHAR" for key in _ENTRY_KEYS] + [f"{name} BIGINT" for name in COUNTERS]
-    return f"STRUCT({', '.join(fields)})[]"
+def _arrays(fields: Iterable[Field]) -> list[Field]:
+    return [field for field in fields if field.type == "array"]
 
 
-def _json_types(kind: ReportKind) -> dict[str, str]:
-    """Top-level field -> DuckDB type, nested objects as STRUCTs built from the dotted paths."""
-    tree: dict[str, object] = {}
-    for column in columns_of(kind):
-        node = tree
-        *parents, leaf = column.path.split(".")
+def _tree(fields: Iterable[Field], arrays: bool) -> dict[str, Tree]:
+    """Fields with dotted paths as nested structs; arrays as lists of their entries (or left out)."""
+    root: dict[str, Tree] = {}
+    for field in fields:
+        if field.type == "object" or (field.type == "array" and not arrays):
+            continue
+        node = root
+        *parents, leaf = field.path.split(".")
         for part in parents:
             child = node.setdefault(part, {})
             assert isinstance(child, dict)
             node = child
-        node[leaf] = _entry_type() if column.type == "STRUCT_LIST" else column.type
-    return {name: _type_text(node) for name, node in tree.items()}
+        node[leaf] = [_tree(field.items, arrays=True)] if field.type == "array" else _TYPES[field.type]
+    return root
 
 
-def _type_text(node: object) -> str:
-    if isinstance(node, str):
-        return node
-    assert isinstance(node, dict)
-    return f"STRUCT({', '.join(f'{_ident(name)} {_type_text(child)}' for name, child in node.items())})"
+def _type_text(tree: Tree) -> str:
+    if isinstance(tree, str):
+        return tree
+    if isinstance(tree, list):
+        return f"{_type_text(tree[0])}[]"
+    return f"STRUCT({', '.join(f'{_ident(name)} {_type_text(child)}' for name, child in tree.items())})"
 
 
 def _read_json(kind: ReportKind, files: Sequence[Path]) -> str:
-    types = ", ".join(f"{_quoted(name)}: {_quoted(text)}" for name, text in _json_types(kind).items())
+    tree = _tree(schema.fields_of(kind), arrays=True)
+    types = ", ".join(f"{_quoted(name)}: {_quoted(_type_text(child))}" for name, child in tree.items())
     paths = ", ".join(_quoted(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
-        "compression = 'auto', maximum_object_size = 8388608, ignore_errors = true)"
+        f"compression = 'auto', maximum_object_size = {MAX_LINE}, ignore_errors = true)"
     )
 
 
-def _row_query(kind: ReportKind, staged: Path) -> str:
-    names = [name for name in _json_types(kind) if name not in BREAKDOWNS]
-    return f"SELECT {', '.join(_ident(name) for name in names)} FROM read_parquet({_quoted(str(staged))})"
+def _row_query(kind: ReportKind, source: str) -> str:
+    """The row table: structs that hold an array in the file are rebuilt without it."""
+    parts = []
+    for name, type_text in row_columns(kind).items():
+        parts.append(f"CAST({_ident(name)} AS {type_text}) AS {_ident(name)}")
+    return f"SELECT {', '.join(parts)} FROM {source}"
 
 
-def _breakdown_query(kind: ReportKind, staged: Path) -> str:
-    ids = ", ".join(f"s.{_ident(name)}" for name in _BREAKDOWN_IDS[kind])
-    entry = ", ".join(f"e.{_ident(name)}" for name in (*_ENTRY_KEYS, *COUNTERS))
-    source = f"read_parquet({_quoted(str(staged))})"
-    parts = [
-        f"SELECT {ids}, {_quoted(name)} AS breakdown, {entry} FROM {source} AS s, unnest(s.{_ident(name)}) AS u(e)"
-        for name in BREAKDOWNS
-    ]
+def _breakdown_query(kind: ReportKind, source: str) -> str:
+    columns = breakdown_columns()
+    own_ids = set(schema.IDENTITY[kind])
+    entry_names = list(_entry_tree())
+    parts = []
+    for field in _arrays(schema.fields_of(kind)):
+        entry = _tree(field.items, arrays=True)
+        values = [
+            (f"s.{_ident(name)}" if name in own_ids else "NULL")
+            for name in columns
+            if name not in entry_names and name != "breakdown"
+        ]
+        values.append(_quoted(field.path))
+        values += [f"e.{_ident(name)}" if name in entry else "NULL" for name in entry_names]
+        selected = ", ".join(
+            f"CAST({value} AS {columns[name]}) AS {_ident(name)}" for value, name in zip(values, columns, strict=True)
+        )
+        array = ".".join(_ident(part) for part in field.path.split("."))
+        parts.append(f"SELECT {selected} FROM {source} AS s, unnest(s.{array}) AS u(e)")
     return " UNION ALL ".join(parts)
 
 
