@@ -26,8 +26,9 @@ from .. import schema
 from ..errors import HistoryError
 from ..schema import Field, ReportKind
 
+# One thread: DuckDB's memory grows with its threads, and the raw files compress meanwhile.
 MEMORY_LIMIT = "160MB"
-THREADS = 2
+THREADS = 1
 PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
 # The largest line DuckDB accepts; a users line is a few KiB, and the buffer costs twice this.
 MAX_LINE = 8 * 1024 * 1024
