@@ -17,9 +17,9 @@ from copilot_metrics import summary
 from copilot_metrics.artifacts import UploadedArtifact
 from copilot_metrics.download import DownloadedFile
 from copilot_metrics.reports import ReportLinks, ReportPart
+from copilot_metrics.schema import CODE_COUNTERS as COUNTER_NAMES
 from copilot_metrics.settings import parse_settings
 from copilot_metrics.summary import AggregateStats, Distinct, ReposStats, RunRecord, Tally, TeamsStats, UsersStats
-from copilot_metrics.tabular import COUNTERS as COUNTER_NAMES
 from emulator import data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -161,35 +161,33 @@ def test_user_teams_report_counts_users_per_team() -> None:
     assert "alice" not in text
 
 
-def test_repos_report_ranks_repositories_by_activity() -> None:
+def test_repos_report_names_repositories_and_ranks_them_by_pull_requests() -> None:
     stats, text = summarize("repos-1-day", "repos-1-day.ndjson")
 
     assert isinstance(stats, ReposStats)
-    assert "**Repositories in the report:** 5  " in text
-    assert table_row(text, "Code generations") == ["63"]
-    assert table_row(text, "Pull requests created") == ["3"]
+    assert "**Repositories in the report:** 4  " in text
+    assert "_1 of 5 lines were malformed and skipped._" in text
+    assert table_row(text, "Pull requests created") == ["4"]
+    assert table_row(text, "Pull requests merged") == ["10"]
+    assert table_row(text, "Created by Copilot") == ["25%"]
+    assert table_row(text, "Reviewed by Copilot") == ["67%"]
+    # Merged-weighted: 9 pull requests merged in a median of 300 minutes, 1 in 90.
+    assert table_row(text, "Median minutes to merge") == ["300"]
+    assert table_row(text, "Ready for review to first review") == ["120"]
+    assert table_row(text, "First to final review") == ["10"]
     assert table_row(text, "Repository") == [
-        "User-initiated interactions",
-        "Code generations",
-        "Code acceptances",
-        "Lines added",
-        "Pull requests created",
-        "Pull requests merged",
+        "PRs created",
+        "PRs merged",
+        "Created by Copilot",
+        "Reviewed by Copilot",
+        "Median minutes to merge",
     ]
-    ranked = [line.split("|")[1].strip() for line in text.split("| Repository |")[1].strip().splitlines()[2:]]
-    assert ranked == ["octo/web", "octo/api", "\\#99", "octo/nested", "(unknown)"]
-    assert table_row(text, "octo/api") == ["5", "10", "5", "7", "2", "1"]
-
-
-def test_repos_without_known_counters_are_ranked_by_lines(tmp_path: Path) -> None:
-    path = tmp_path / "repos.ndjson"
-    path.write_text('{"repo":"a/b"}\n{"repo":"a/c"}\n{"repo":"a/c","stars":3}\n')
-
-    text = "\n".join(summary.summarize_files("repos-1-day", [path]).markdown())
-
-    assert table_row(text, "a/c") == ["2"]
-    assert table_row(text, "a/b") == ["1"]
-    assert "Total over all" not in text
+    table = text.split("| Repository |")[1].split("\n\n")[0].splitlines()[2:]
+    ranked = [line.split("|")[1].strip() for line in table]
+    # 9 merged pull requests rank above 1, whatever else the rows hold.
+    assert ranked == ["octo/web", "octo/api", "\\#99", "octo/docs"]
+    assert table_row(text, "octo/api") == ["2", "1", "50%", "50%", "90"]
+    assert table_row(text, "octo/docs") == ["0", "0", "n/a", "n/a", "n/a"]
 
 
 def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
@@ -198,7 +196,7 @@ def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
 
     text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
 
-    assert "| x\\|\\<img src=x\\>\\[a\\](http://e) \\# h | 1 |" in text
+    assert "| x\\|\\<img src=x\\>\\[a\\](http:\u2060//e) \\# h | 1 |" in text
 
 
 def test_unreadable_and_empty_files_do_not_break_the_summary(tmp_path: Path) -> None:
