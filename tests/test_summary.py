@@ -363,3 +363,79 @@ def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], repo
     text = "\n".join(stats.markdown())
     assert stats.malformed <= stats.lines
     assert text.count("```") % 2 == 0
+
+
+def test_autolinks_in_report_text_are_rendered_inert(tmp_path: Path) -> None:
+    path = tmp_path / "teams.ndjson"
+    slugs = ["https://evil.example/login", "www.evil.example", "admin@evil.example", "mailto:x@evil.example"]
+    path.write_text("".join(json.dumps({"user_id": n, "slug": slug}) + "\n" for n, slug in enumerate(slugs)))
+
+    text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
+
+    for raw in ("https://", "www.", "@evil"):
+        assert raw not in text
+    assert "| https:\u2060//evil.example/login | 1 |" in text
+    assert "| www\u2060.evil.example | 1 |" in text
+    assert "| admin@\u2060evil.example | 1 |" in text
+
+
+def test_the_artifact_name_cannot_add_a_link_to_the_summary(tmp_path: Path) -> None:
+    links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x",)),), ())
+    record = record_for(tmp_path, "organization-28-day", [], links)
+    name = "Download the report](https://evil.example/login) ["
+    artifact = UploadedArtifact(12, name, "https://github.com/o/r/actions/runs/1/artifacts/12", "ab" * 32, 2048)
+
+    text = summary.markdown(RunRecord(record.settings, links, [], artifact), [])
+
+    assert "](https://evil" not in text and "https://evil" not in text
+    assert "[Download the report\\](https:\u2060//evil.example/login) \\[](https://github.com/o/r/" in text
+
+
+def test_users_summary_shows_credits_and_every_surface_the_report_has(tmp_path: Path) -> None:
+    path = tmp_path / "users.ndjson"
+    lines = [
+        {"day": "2026-03-01", "user_id": 1, "ai_credits_used": 2.5, "used_copilot_app": True, "used_cli": False},
+        {"day": "2026-03-02", "user_id": 1, "ai_credits_used": 4, "used_copilot_app": False, "used_cli": True},
+        {"day": "2026-03-02", "user_id": 2, "ai_credits_used": 1.5, "used_copilot_app": True},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    text = "\n".join(summary.summarize_files("users-1-day", [path]).markdown())
+
+    assert table_row(text, "AI credits used") == ["5.5", "8"]
+    assert table_row(text, "Per day on average") == ["n/a", "4"]
+    assert table_row(text, "Used the Copilot app") == ["1", "2"]
+    assert table_row(text, "Used CLI") == ["1", "1"]
+    assert "Used agent" not in text and "Used Copilot cloud agent" not in text
+
+
+def test_aggregate_summary_shows_adoption_credits_by_model_and_pull_requests(tmp_path: Path) -> None:
+    path = tmp_path / "org.ndjson"
+    day = {
+        "day": "2026-03-02",
+        "organization_id": "7",
+        "daily_active_users": 9,
+        "monthly_active_agent_users": 4,
+        "daily_active_copilot_cloud_agent_users": 2,
+        "weekly_active_copilot_cloud_agent_users": 3,
+        "monthly_active_copilot_cloud_agent_users": 5,
+        "daily_passive_copilot_code_review_users": 6,
+        "ai_credits_used": 30,
+        "totals_by_model_feature": [
+            {"model": "gpt-4.1", "feature": "agent_edit", "ai_credits_used": 10},
+            {"model": "claude-sonnet-4", "feature": "agent_edit", "ai_credits_used": 20},
+        ],
+        "pull_requests": {"total_created": 4, "total_merged": 2, "total_created_by_copilot": 1},
+    }
+    path.write_text(json.dumps(day) + "\n")
+
+    text = "\n".join(summary.summarize_files("organization-1-day", [path]).markdown())
+
+    assert table_row(text, "Agent in the IDE") == ["n/a", "n/a", "4"]
+    assert table_row(text, "Copilot cloud agent") == ["2", "3", "5"]
+    assert table_row(text, "Copilot code review, automatic only") == ["6", "n/a", "n/a"]
+    assert "| Copilot CLI |" not in text and "| Copilot app |" not in text
+    assert table_row(text, "AI credits used") == ["30"]
+    assert table_row(text, "claude-sonnet-4") == ["20"]
+    assert table_row(text, "Pull requests created") == ["4"]
+    assert table_row(text, "Created by Copilot") == ["25%"]

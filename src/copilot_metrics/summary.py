@@ -102,7 +102,9 @@ _ADOPTION = {
         )
     },
 }
-_ADOPTION_FIELDS = tuple(field for fields in _ADOPTION.values() for field in fields if field)
+_DAY_FIELDS = tuple(
+    dict.fromkeys([*_ACTIVE_USERS, *COUNTERS, *(field for fields in _ADOPTION.values() for field in fields if field)])
+)
 # Breakdowns that may carry AI credits: title -> (breakdown list, field naming the key).
 _CREDIT_DIMENSIONS = {"Model": ("totals_by_model_feature", "model"), "IDE": ("totals_by_ide", "ide")}
 _PR = "pull_requests."
@@ -333,7 +335,7 @@ class AggregateStats(ReportStats):
             return True
         self._seen.add(key)
         totals = self.days.setdefault(day, {})
-        _add(totals, row, (*_ACTIVE_USERS, *COUNTERS, *_ADOPTION_FIELDS, CREDITS))
+        _add(totals, row, (*_DAY_FIELDS, CREDITS))
         _add_pull_requests(totals, row)
         for title, (name, field) in _DIMENSIONS.items():
             for entry in entries(row, name):

@@ -319,9 +319,11 @@ def aggregate_1_day(seed: str, owner_key: str, owner_id: int, day: date) -> list
 
 
 def users(seed: str, owner_key: str, owner_id: int, days: list[date], shards: int) -> list[bytes]:
+    """A 1-day report for one day; for more days, a 28-day report whose lines carry its window."""
     rng = random.Random(seed)
+    window = {"report_start_day": days[0].isoformat(), "report_end_day": days[-1].isoformat()} if len(days) > 1 else {}
     records = [
-        user_day(rng, day, index, owner_key, owner_id)
+        window | user_day(rng, day, index, owner_key, owner_id)
         for day in days
         for index in range(1, USERS_PER_OWNER + 1)
         if rng.random() < 0.85
@@ -348,7 +350,7 @@ def user_teams(seed: str, owner_key: str, owner_id: int, day: date, shards: int)
 
 def repo_day(rng: random.Random, day: date, number: int, owner_key: str, owner_id: int, owner: str) -> Json:
     """One line of a repos report: one repository on one day (no IDE counters: GitHub has none here)."""
-    pulls = _pull_requests(rng, 1, by_comment_type=False)
+    pulls = _pull_requests(rng, 1, by_comment_type=False) | {"copilot_suggestions_by_comment_type": []}
     return {
         "day": day.isoformat(),
         owner_key: str(owner_id),
