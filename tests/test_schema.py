@@ -135,6 +135,9 @@ def test_the_emulators_figures_keep_githubs_invariants() -> None:
     for row in [*emulated("aggregate"), *emulated("users")]:
         for counters in [row, *row["totals_by_ide"], *row["totals_by_feature"], *row["totals_by_model_feature"]]:
             assert counters["code_acceptance_activity_count"] <= counters["code_generation_activity_count"]
+        for name in ("ide", "feature", "language_feature", "language_model", "model_feature"):
+            for counter in schema.CODE_COUNTERS:
+                assert sum(entry[counter] for entry in row[f"totals_by_{name}"]) <= row[counter]
     for row in [*emulated("aggregate"), *emulated("repos")]:
         pulls = row["pull_requests"]
         assert pulls["total_created_by_copilot"] <= pulls["total_created"]
