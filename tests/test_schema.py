@@ -150,3 +150,16 @@ def test_the_emulators_figures_keep_githubs_invariants() -> None:
             stage["total_merged"] <= repo["pull_requests"]["total_merged"]
             for stage in repo["pull_request_review_times"]
         )
+
+
+def test_breakdowns_name_their_keys_columns_and_numbers() -> None:
+    stages = schema.breakdown("repos", "pull_request_review_times")
+    ides = schema.breakdown("users", "totals_by_ide")
+
+    assert (stages.suffix, stages.keys) == ("by_review_times", ("authored_by", "reviewed_by"))
+    assert stages.counters[:2] == ("total_merged", "median_minutes_ready_to_first_review")
+    assert ides.columns[0] == "ide" and "last_known_plugin_version.plugin_version" in ides.columns
+    assert "last_known_ide_version.ide_version" not in ides.counters
+    assert "last_known_ide_version.ide_version" not in schema.breakdown("aggregate", "totals_by_ide").columns
+    with pytest.raises(KeyError, match="totals_by_ide"):
+        schema.breakdown("user-teams", "totals_by_ide")

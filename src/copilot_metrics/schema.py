@@ -507,8 +507,11 @@ def breakdowns(kind: ReportKind) -> tuple[Breakdown, ...]:
 
 
 def breakdown(kind: ReportKind, path: str) -> Breakdown:
-    """One array of a kind's rows, by its path."""
-    return next(found for found in breakdowns(kind) if found.path == path)
+    """One array of a kind's rows, by its path; KeyError when that kind has no such array."""
+    for found in breakdowns(kind):
+        if found.path == path:
+            return found
+    raise KeyError(f"{kind} rows document no array {path!r}")
 
 
 def _suffix(path: str) -> str:
