@@ -36,6 +36,7 @@ from .reports import ReportLinks
 from .schema import CODE_COUNTERS as COUNTERS
 from .schema import Report, ReportKind, report_named
 from .settings import Settings
+from .tabular import is_derived_name
 
 TOP = 10
 TEAM_ROWS = 50
@@ -141,8 +142,8 @@ def markdown(record: RunRecord, contents: Sequence[str]) -> str:
 
 
 def report_contents(report: Report | str, files: Iterable[DownloadedFile]) -> list[str]:
-    """The summary lines of what the report files hold (only the NDJSON files are read)."""
-    reports = [file.path for file in files if file.path.suffix.lower() == ".ndjson"]
+    """The summary lines of what the report files hold (CSV conversions are not read)."""
+    reports = [file.path for file in files if not is_derived_name(file.path.name)]
     return summarize_files(report, reports).markdown() if reports else []
 
 
