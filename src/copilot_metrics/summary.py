@@ -198,7 +198,7 @@ def _header(record: RunRecord) -> list[str]:
         lines.append("**No report was available** for what was asked.  ")
     if record.artifact:
         artifact = record.artifact
-        link = f"[{_text(artifact.name)}]({artifact.url})"
+        link = f"[{_code(artifact.name)}]({artifact.url})"
         lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
     asked = len(links.parts) + len(links.missing_days)
     if settings.report.daily and asked > 1:
@@ -833,6 +833,14 @@ def _text(text: str) -> str:
     """Text from the report as plain Markdown text: no markup, links, autolinks or HTML come through."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())[:100])
     return _AUTOLINK_STARTS.sub(lambda found: found.group(0) + _WORD_JOINER, escaped)
+
+
+def _code(text: str) -> str:
+    """Text as a Markdown code span: shown as it is, with no markup, link or autolink taking effect.
+
+    The fence is one backtick longer than any run of backticks in the text, so none can close it."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
 
 
 def _relative(path: Path, folder: Path) -> str:
