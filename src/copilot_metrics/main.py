@@ -81,7 +81,7 @@ def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> R
         return api.report_links()
     assert store is not None
     window = missing_window(settings.scope, dt.datetime.now(dt.UTC).date()).days()
-    kept = keeping.days_kept(store, settings.report)
+    kept = keeping.days_kept(store, settings.report.name)
     wanted = keeping.days_to_ask(kept, window, REVISED_DAYS)
     workflow.info(
         f"The history holds {len(kept.intersection(window))} of the {len(window)} days GitHub keeps: asking for "
@@ -100,7 +100,7 @@ def _keep_history(
 ) -> list[DayOutcome]:
     work = Path(tempfile.mkdtemp(prefix="copilot-history-", dir=env.get("RUNNER_TEMP") or None))
     try:
-        days = keeping.day_files(settings.report, [file.path for file in files], links.end, settings.is_daily)
+        days = keeping.day_files(settings.report.name, [file.path for file in files], links.end, settings.report.daily)
         outcomes = keeping.keep(store, days, work, log.append)
         changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"})
         if changed and store.finish(f"Keep {settings.report} of {settings.owner}: {', '.join(changed)}"):
