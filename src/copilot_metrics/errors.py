@@ -28,3 +28,7 @@ class LinkExpiredError(DownloadError):
 
 class ArtifactError(ActionError):
     """The workflow artifact could not be created, uploaded or finalized."""
+
+
+class HistoryError(ActionError):
+    """The history store could not be read or written; no day already kept was lost."""
