@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 Service = Literal["git-upload-pack", "git-receive-pack"]
 Stage = Literal["advertise", "post"]
 # "503": answer 503; "cut-before": drop the connection without running git; "cut-after": run git
-# (so a push lands), then drop the connection before the client reads the answer.
-Action = Literal["503", "cut-before", "cut-after"] | Callable[[], None]
+# (so a push lands), then drop the connection before the client reads the answer; "garbage": answer
+# 200 with a body that is not git's; a callable runs (another writer, say) before git serves it.
+Action = Literal["503", "cut-before", "cut-after", "garbage"] | Callable[[], object]
 
 OWNER_REPO = "octo-org/octo-repo"
 HOOK = """#!/bin/sh
@@ -148,6 +149,10 @@ class GitServer:
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "LC_ALL": "C",
+            "GIT_AUTHOR_NAME": "Mona Lisa",
+            "GIT_AUTHOR_EMAIL": "mona@example.com",
+            "GIT_COMMITTER_NAME": "Mona Lisa",
+            "GIT_COMMITTER_EMAIL": "mona@example.com",
             **extra,
         }
 
@@ -188,6 +193,9 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
                 action()
             elif action == "503":
                 self._answer(service, HTTPStatus.SERVICE_UNAVAILABLE, "Service unavailable, try again.", len(body))
+                return
+            elif action == "garbage":
+                self._answer(service, HTTPStatus.OK, "<html>A captive portal</html>", len(body))
                 return
             elif action == "cut-before":
                 self._cut(service, len(body))

@@ -69,12 +69,11 @@ PASSED_THROUGH = (
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _REMOTE = "origin"
 
-Failure = Literal["too-large", "protected", "denied", "unauthorized", "missing", "moved", "transient", "other"]
+Failure = Literal["protected", "denied", "unauthorized", "missing", "moved", "transient", "other"]
 
 # What git prints for each failure, GitHub's server messages included. Checked in this order:
 # a refused push also says "failed to push", and a denied one may also mention the URL.
 _FAILURES: tuple[tuple[Failure, re.Pattern[str]], ...] = (
-    ("too-large", re.compile(r"GH001|Large files detected|exceeds GitHub's file size limit", re.I)),
     ("protected", re.compile(r"GH006|GH013|protected branch|pre-receive hook declined|rule violations", re.I)),
     ("denied", re.compile(r"error: 403|Permission to \S+ denied|Write access to repository not granted", re.I)),
     ("unauthorized", re.compile(r"error: 401|Authentication failed|could not read Username|Invalid username", re.I)),
@@ -97,6 +96,8 @@ _FAILURES: tuple[tuple[Failure, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+_HTTP_STATUS = re.compile(r"returned error: (\d{3})")
 
 README = """\
 # Copilot usage metrics history
@@ -481,8 +482,6 @@ class BranchStore:
             "missing": f"GitHub found no repository at {self.remote} ({said}). The history branch lives in the "
             "workflow's own repository (GITHUB_SERVER_URL, GITHUB_REPOSITORY), which the token must be "
             "able to read and write (`permissions: contents: write`).",
-            "too-large": f"GitHub refused a file of this run in {where} ({said}): files over 100 MiB do not fit in "
-            "a repository. Keep a history this large in an object store (s3://…, az://… or gs://…).",
             "transient": f"Could not {action} {where} after {attempts} attempts ({said}). Nothing was lost; "
             "run the job again later.",
         }
@@ -501,10 +500,13 @@ def _failure(output: str) -> Failure:
 
 
 def _telling_line(output: str) -> str:
-    """The line of git's output that says most: the server's own message if it sent one."""
+    """What git's output says most: the server's own message if it sent one, and the HTTP status."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     said = [line[len("remote:") :].strip() for line in lines if line.startswith("remote:") and line[7:].strip()]
     rejected = [line.split("\t")[-1] for line in lines if line.startswith("!")]
     failed = [line for line in lines if line.startswith(("fatal:", "error:"))]
-    chosen = next((group[0] for group in (said, rejected, failed) if any(group)), lines[-1] if lines else "no message")
+    chosen = next((group[0] for group in (said, rejected, failed) if group), lines[-1] if lines else "no message")
+    status = _HTTP_STATUS.search(output)
+    if status and status[1] not in chosen:
+        chosen = f"HTTP {status[1]}: {chosen}"
     return chosen.removeprefix("fatal: ").removeprefix("error: ")
