@@ -167,6 +167,25 @@ def test_a_revised_day_replaces_its_files_in_one_more_commit(server: GitServer, 
     assert run.store.finish("nothing") is False
 
 
+def test_a_revised_day_with_fewer_files_sheds_the_others(server: GitServer, tmp_path: Path) -> None:
+    one_run(server, tmp_path / "run1", DAY_A)
+    shards = [f"raw/users-1-day/day={DAY_A}/part-{n}.ndjson.gz" for n in (1, 2)]
+    run = Run(server, tmp_path / "run2")
+    run.store.write(shards[1], tmp_path / "run2" / "../run1" / f"users-1-day-{DAY_A}.ndjson.gz")
+    assert run.store.finish("a second shard") is True
+
+    revised = Run(server, tmp_path / "run3")
+    revised.write_day("users-1-day", DAY_A, served(DAY_A, revision=1))
+    revised.store.remove(shards[1])
+    assert revised.store.list(f"raw/users-1-day/day={DAY_A}/") == [shards[0], f"{shards[0]}.sha256"]
+    with pytest.raises(FileNotFoundError):
+        revised.store.read(shards[1])
+    assert revised.store.finish(f"users-1-day: {DAY_A} revised") is True
+
+    assert shards[1] not in files(server) and shards[0] in files(server)
+    assert len(commits(server)) == 3
+
+
 def test_list_read_and_download_see_the_tip_and_this_runs_writes(server: GitServer, tmp_path: Path) -> None:
     one_run(server, tmp_path / "run1", DAY_A)
     run = Run(server, tmp_path / "run2")
@@ -299,6 +318,24 @@ def test_a_5xx_on_fetch_is_retried(server: GitServer, tmp_path: Path) -> None:
     run = Run(server, tmp_path / "run1")
 
     assert run.store.list("raw/") and sum("trying again" in line for line in run.lines) == 2
+
+
+def test_reading_an_old_file_survives_a_5xx_and_a_failed_read_leaves_no_file(server: GitServer, tmp_path: Path) -> None:
+    one_run(server, tmp_path / "run0", DAY_A)
+    run = Run(server, tmp_path / "run1")
+    key = f"raw/users-1-day/day={DAY_A}/part-1.ndjson.gz"
+    server.inject("git-upload-pack", "post", "503")
+
+    target = tmp_path / "read.ndjson.gz"
+    run.store.download(key, target)
+
+    assert gzip.decompress(target.read_bytes()) == served(DAY_A)
+    assert any("trying again" in line for line in run.lines)
+    other = Run(server, tmp_path / "run2")
+    server.inject("git-upload-pack", "advertise", "503", times=FAST.attempts)
+    with pytest.raises(HistoryError, match=f"Could not read {key} from history branch .* after {FAST.attempts}"):
+        other.store.download(key, tmp_path / "never.ndjson.gz")
+    assert sorted(path.name for path in tmp_path.iterdir() if "never" in path.name) == []
 
 
 def test_a_fetch_that_keeps_failing_ends_in_one_clear_error(server: GitServer, tmp_path: Path) -> None:

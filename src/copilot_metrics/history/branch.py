@@ -301,6 +301,7 @@ class BranchStore:
         self._warn = warn
         self._retry = retry
         self._writes: dict[str, str] = {}
+        self._removed: set[str] = set()
         self._tip = self._fetch()
 
     @property
@@ -309,7 +310,7 @@ class BranchStore:
         return self._git.directory
 
     def list(self, prefix: str) -> list[str]:
-        keys = set(self._writes) | set(self._tip.blobs if self._tip else ())
+        keys = (set(self._writes) | set(self._tip.blobs if self._tip else ())) - self._removed
         return sorted(key for key in keys if key.startswith(prefix))
 
     def read(self, key: str) -> bytes:
@@ -324,7 +325,11 @@ class BranchStore:
             with part.open("wb") as out:
                 return self._git.call("cat-file", "blob", blob, stdout=out)
 
-        self._retrying(f"read {key} from", copy)
+        try:
+            self._retrying(f"read {key} from", copy)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
         os.replace(part, target)
 
     def write(self, key: str, source: Path) -> None:
@@ -341,6 +346,14 @@ class BranchStore:
                 "100 MiB. A history this large belongs in an object store (history: s3://…, az://… or gs://…)."
             )
         self._writes[key] = self._git.run("hash-object", "-w", "--no-filters", "--", str(source))
+        self._removed.discard(key)
+
+    def remove(self, key: str) -> None:
+        """Drop `key` in this run's commit (a revised day with fewer files than before)."""
+        _check_key(key)
+        self._writes.pop(key, None)
+        if self._tip is not None and key in self._tip.blobs:
+            self._removed.add(key)
 
     def finish(self, message: str) -> bool:
         """One commit of this run's changed files on the branch's tip, pushed once; False when
@@ -352,6 +365,7 @@ class BranchStore:
 
     def _commit_and_push(self, message: str) -> bool:
         changed = [key for key, blob in self._writes.items() if not self._tip or self._tip.blobs.get(key) != blob]
+        changed += sorted(self._removed)
         if not changed:
             self._log(f"History branch {self.name}: every file is already there; no commit.")
             return False
@@ -386,7 +400,7 @@ class BranchStore:
 
     def _blob(self, key: str) -> str:
         blob = self._writes.get(key) or (self._tip.blobs.get(key) if self._tip else None)
-        if blob is None:
+        if blob is None or key in self._removed:
             raise FileNotFoundError(f"{key} is not in history branch {self.name}")
         return blob
 
@@ -432,7 +446,9 @@ class BranchStore:
             files.setdefault("README.md", self._git.run("hash-object", "-w", "--stdin", stdin=readme.encode()))
         else:
             self._git.run("read-tree", self._tip.tree, extra_env=index)
+        # Mode 0 takes a path out of the index.
         entries = "".join(f"100644 {blob}\t{key}\0" for key, blob in sorted(files.items()))
+        entries += "".join(f"0 {'0' * 40}\t{key}\0" for key in sorted(self._removed))
         self._git.run("update-index", "-z", "--index-info", stdin=entries.encode(), extra_env=index)
         # --missing-ok: the tip's own blobs were never fetched, and need not be.
         tree = self._git.run("write-tree", "--missing-ok", extra_env=index)
