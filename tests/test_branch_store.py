@@ -456,6 +456,23 @@ def test_files_past_50_mib_are_warned_about_and_past_100_mib_refused(server: Git
     assert run.store.list("tables/") == [f"tables/user_daily/day={DAY_A}/large.parquet"]
 
 
+def test_a_file_git_cannot_read_is_one_clear_error_and_later_writes_still_work(
+    server: GitServer, tmp_path: Path
+) -> None:
+    run = Run(server, tmp_path / "run")
+    odd = tmp_path / "two\nlines.parquet"
+    odd.write_bytes(b"PAR1")
+
+    with pytest.raises(HistoryError, match=r"git could not read .* into the history branch"):
+        run.store.write(f"tables/user_daily/day={DAY_A}/x.parquet", tmp_path / "run")
+    with pytest.raises(HistoryError, match="its path holds a line break"):
+        run.store.write(f"tables/user_daily/day={DAY_A}/x.parquet", odd)
+
+    run.write_day("users-1-day", DAY_A, served(DAY_A))
+    assert run.store.finish(f"users-1-day: {DAY_A}") is True
+    assert days(server) == {DAY_A}
+
+
 # --- the token ---------------------------------------------------------------------------------------
 
 
@@ -516,7 +533,8 @@ def test_the_token_is_sent_as_a_header_and_appears_nowhere_else(server: GitServe
     assert any(b"git-remote-http" in command or b"remote-http" in command for command in watch.seen)
     assert any(b"push" in command for command in watch.seen)
     logged = calls.read_text()
-    assert "push --porcelain" in logged and "GIT_CONFIG_COUNT" in logged and "GIT_CONFIG_NOSYSTEM" in logged
+    assert "push --porcelain" in logged and "--stdin-paths" in logged
+    assert "GIT_CONFIG_COUNT" in logged and "GIT_CONFIG_NOSYSTEM" in logged
     assert b"extraheader" not in config.lower()
     places = {
         "process argument lists": list(watch.seen),

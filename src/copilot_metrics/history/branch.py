@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -138,6 +139,8 @@ class _Git:
         self._home = home
         self.directory = Path(home.name) / "repository.git"
         self._env = {**env, "GIT_DIR": str(self.directory)}
+        self._hasher: subprocess.Popen[bytes] | None = None
+        self._hashing = threading.Lock()
 
     def run(self, *args: str, stdin: bytes | None = None, extra_env: Mapping[str, str] | None = None) -> str:
         """git's standard output as text; raises _GitFailed with everything it printed."""
@@ -171,7 +174,41 @@ class _Git:
             raise _GitFailed(said.decode("utf-8", "replace"))
         return done.stdout or b""
 
+    def blob(self, path: Path) -> str:
+        """The blob of a local file, written into the repository. One `hash-object --stdin-paths`
+        serves the whole run: a year's backfill writes thousands of files, a process each would
+        cost more than the hashing."""
+        if "\n" in str(path):
+            raise HistoryError(f"Cannot keep {str(path)!r} in a history branch: its path holds a line break.")
+        with self._hashing:
+            if self._hasher is None:
+                self._hasher = subprocess.Popen(
+                    ["git", "hash-object", "-w", "--no-filters", "--stdin-paths"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=self._home.name,
+                    env={**self._env, "GIT_FLUSH": "1"},
+                )
+            assert self._hasher.stdin is not None and self._hasher.stdout is not None
+            self._hasher.stdin.write(f"{path}\n".encode())
+            self._hasher.stdin.flush()
+            blob = self._hasher.stdout.readline().decode().strip()
+            if not blob:
+                said = self._stop_hasher()
+                raise HistoryError(f"git could not read {path} into the history branch: {_telling_line(said)}")
+            return blob
+
+    def _stop_hasher(self) -> str:
+        hasher, self._hasher = self._hasher, None
+        if hasher is None:
+            return ""
+        _out, said = hasher.communicate()
+        return said.decode("utf-8", "replace")
+
     def remove(self) -> None:
+        with self._hashing:
+            self._stop_hasher()
         self._home.cleanup()
 
 
@@ -249,6 +286,10 @@ def _git_environment(env: Mapping[str, str], home: Path, remote: str, credential
         "http.lowSpeedLimit": "1000",
         "http.lowSpeedTime": str(int(timeout()[1])),
         "protocol.version": "2",
+        # The files are gzip and Parquet already: searching for deltas or compressing them again
+        # would only cost time (a third of a year's backfill).
+        "pack.window": "0",
+        "pack.compression": "1",
         "gc.auto": "0",
         "maintenance.auto": "false",
     }
@@ -345,7 +386,7 @@ class BranchStore:
                 f"{key} is {size / MIB:,.0f} MiB: GitHub warns about files over 50 MiB and refuses them over "
                 "100 MiB. A history this large belongs in an object store (history: s3://…, az://… or gs://…)."
             )
-        self._writes[key] = self._git.run("hash-object", "-w", "--no-filters", "--", str(source))
+        self._writes[key] = self._git.blob(source)
         self._removed.discard(key)
 
     def remove(self, key: str) -> None:
