@@ -423,6 +423,7 @@ def test_a_refused_push_is_one_clear_error_and_loses_nothing(
         ("t", {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY is '', not OWNER/REPO"),
         ("t", {"GITHUB_SERVER_URL": "http://github.example.com"}, "plain http"),
         ("t", {"GITHUB_SERVER_URL": "ftp://github.example.com"}, "not a https:// address"),
+        ("t", {"PATH": "/nonexistent"}, "The git command is not installed"),
     ],
 )
 def test_unusable_settings_are_refused_before_any_request(

@@ -238,9 +238,18 @@ def open_branch_store(
     server, repository = _server_and_repository(env)
     remote = f"{server}/{repository}.git"
     home = tempfile.TemporaryDirectory(prefix="copilot-history-")
-    git_env = _git_environment(env, Path(home.name), remote, credential)
-    _check_branch_name(name, git_env)
-    git = _Git(home, git_env)
+    git = _Git(home, _git_environment(env, Path(home.name), remote, credential))
+    try:
+        _check_branch_name(name, git)
+        _init_partial_clone(git, remote)
+        return BranchStore(name, remote, git, log=log, warn=warn or log, retry=retry or RetryPolicy())
+    except BaseException:
+        git.remove()
+        raise
+
+
+def _init_partial_clone(git: _Git, remote: str) -> None:
+    """An empty repository whose remote lends every blob it lacks (a blob-less partial clone)."""
     git.run("init", "--quiet", "--bare", "--template=", str(git.directory))
     for key, value in (
         (f"remote.{_REMOTE}.url", remote),
@@ -250,7 +259,6 @@ def open_branch_store(
         ("extensions.partialClone", _REMOTE),
     ):
         git.run("config", key, value)
-    return BranchStore(name, remote, git, log=log, warn=warn or log, retry=retry or RetryPolicy())
 
 
 def _server_and_repository(env: Mapping[str, str]) -> tuple[str, str]:
@@ -315,9 +323,13 @@ def _git_environment(env: Mapping[str, str], home: Path, remote: str, credential
     return clean
 
 
-def _check_branch_name(name: str, env: Mapping[str, str]) -> None:
-    valid = subprocess.run(["git", "check-ref-format", f"refs/heads/{name}"], env=env, capture_output=True, check=False)
-    if valid.returncode != 0 or name.startswith("-"):
+def _check_branch_name(name: str, git: _Git) -> None:
+    try:
+        git.run("check-ref-format", f"refs/heads/{name}")
+        valid = not name.startswith("-")
+    except _GitFailed:
+        valid = False
+    if not valid:
         raise HistoryError(
             f"`history: branch:{name}`: {name!r} is not a valid git branch name "
             "(no spaces, `..`, `~`, `^`, `:`, `?`, `*`, `[` or `\\`; e.g. branch:copilot-metrics-data)."
