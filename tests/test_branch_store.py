@@ -236,6 +236,29 @@ def test_a_run_fetches_the_tip_without_old_file_contents(server: GitServer, tmp_
     assert days(server) == {DAY_A, DAY_B, DAY_C}
 
 
+def test_the_server_takes_gzip_requests_as_git_sends_them(server: GitServer, tmp_path: Path) -> None:
+    run = Run(server, tmp_path / "run0")
+    for day in range(1, 29):
+        run.write_day("users-1-day", f"2026-02-{day:02d}", served(str(day)))
+    run.store.finish("February")
+    checkout = tmp_path / "partial"
+    env = {**os.environ, **token_header_env(server.read_token), "GIT_CONFIG_NOSYSTEM": "1"}
+    url = f"{server.url}/{OWNER_REPO}.git"
+    subprocess.run(
+        ["git", "clone", "--quiet", "--bare", "--filter=blob:none", "--branch", BRANCH, url, checkout],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    blobs = server.git("ls-tree", "-r", "--format=%(objectname)", BRANCH).split()
+    # git gzips a fetch request over 1 kB: here one "want" line per blob.
+    subprocess.run(["git", "-C", checkout, "fetch", "--quiet", "origin", *blobs], env=env, check=True)
+
+    assert any(request.encoding == "gzip" for request in server.requests)
+    for blob in blobs:
+        subprocess.run(["git", "-C", checkout, "cat-file", "-e", blob], env=env, check=True)
+
+
 # --- concurrency -------------------------------------------------------------------------------------
 
 
@@ -381,6 +404,7 @@ def test_a_push_that_never_lands_fails_cleanly_and_the_next_run_continues(server
     ("setup", "expected"),
     [
         ("read-only", r"denied to github-actions\[bot\].*permissions: contents: write"),
+        ("fine-grained-read-only", r"Write access to repository not granted.*permissions: contents: write"),
         ("protected", r"branch protection rule or ruleset.*GH006"),
         ("bad-token", r"did not accept github-token for history branch"),
         ("other-repository", r"found no repository at .*Repository not found"),
@@ -395,6 +419,8 @@ def test_a_refused_push_is_one_clear_error_and_loses_nothing(
     token, env = server.write_token, {}
     if setup == "read-only":
         token = server.read_token
+    elif setup == "fine-grained-read-only":
+        token, server.denial = server.read_token, "Write access to repository not granted."
     elif setup == "protected":
         server.protect(BRANCH)
     elif setup == "garbage":

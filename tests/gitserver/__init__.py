@@ -60,6 +60,7 @@ class Request:
     status: int
     bytes_in: int
     bytes_out: int
+    encoding: str = ""
 
 
 @dataclass
@@ -69,6 +70,9 @@ class GitServer:
     root: Path
     write_token: str = "ghs_writeWRITEwrite0123456789abcdefABCD"
     read_token: str = "ghs_readREADread0123456789abcdefABCDEF"
+    # What GitHub says to a token that may read but not push (GITHUB_TOKEN without contents:
+    # write); fine-grained tokens get "Write access to repository not granted."
+    denial: str = f"Permission to {OWNER_REPO}.git denied to github-actions[bot]."
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
 
@@ -211,7 +215,10 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-            server.requests.append(Request(self.command, parts.path, service, status, len(body), len(payload)))
+            encoding = self.headers.get("Content-Encoding", "")
+            server.requests.append(
+                Request(self.command, parts.path, service, status, len(body), len(payload), encoding)
+            )
 
         def _refusal(self, path: str, service: str) -> tuple[HTTPStatus, str] | None:
             """GitHub's answers: 401 without a valid token, 404 for another repository, 403 on
@@ -222,7 +229,7 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
             if not path.startswith(f"/{OWNER_REPO}.git/"):
                 return HTTPStatus.NOT_FOUND, "Repository not found."
             if service == "git-receive-pack" and token != server.write_token:
-                return HTTPStatus.FORBIDDEN, f"Permission to {OWNER_REPO}.git denied to github-actions[bot]."
+                return HTTPStatus.FORBIDDEN, server.denial
             return None
 
         def _body(self) -> bytes:
