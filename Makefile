@@ -2,7 +2,7 @@
 # both install what they need first (once; again when a lock file changes).
 PYTHON ?= python3
 INSTALLED := build/.installed
-APT_TOOLS := buildah debootstrap curl jq
+APT_TOOLS := buildah debootstrap curl jq git
 
 .PHONY: demo test lint unit reliability bench install
 
@@ -29,7 +29,8 @@ bench: $(INSTALLED)  ## benchmarks against the reference clients; results in ben
 install: $(INSTALLED)
 
 # Python tools, the npm reference clients, and (as root) the apt packages of the container tier
-# (buildah, debootstrap) and of the benchmarks' baseline (curl, jq).
+# (buildah, debootstrap), of the benchmarks' baseline (curl, jq) and of the git server that the
+# history branch store is tested against (git, whose git-http-backend it runs).
 $(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error

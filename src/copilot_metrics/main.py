@@ -52,7 +52,19 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
     for message in settings.warnings:
         workflow.warning(message)
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
-    store = open_store(settings.history, env, workspace) if settings.history else None
+    store = (
+        open_store(
+            settings.history,
+            env,
+            workspace,
+            github_token=settings.github_token,
+            log=workflow.info,
+            warn=workflow.warning,
+            on_secret=workflow.mask,
+        )
+        if settings.history
+        else None
+    )
     api = ReportsApi(settings, log=workflow.info, on_secret=workflow.mask)
     with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
         links = _report_links(settings, api, store)
