@@ -323,15 +323,31 @@
 
   // --- drawing ----------------------------------------------------------------------------------
 
-  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-
-  function chartOptions(width, series, unit) {
-    const fg = css("--fg-muted");
-    const grid = { stroke: css("--grid"), width: 1 };
-    const axis = (extra) => Object.assign({ stroke: fg, grid: grid, ticks: grid, font: "12px " + getComputedStyle(document.body).fontFamily }, extra);
+  // Read once per drawing pass: each read of a computed style or a width makes the browser lay out
+  // the page again, and doing that per chart doubled the time the page takes to open.
+  function measure() {
+    const root = getComputedStyle(document.documentElement);
+    const value = (name) => root.getPropertyValue(name).trim();
+    const chart = sections[0].chart;
+    const box = getComputedStyle(chart);
+    const width = chart.clientWidth - parseFloat(box.paddingLeft) - parseFloat(box.paddingRight);
     return {
-      width: width,
-      height: width < 500 ? 200 : 240,
+      muted: value("--fg-muted"),
+      grid: value("--grid"),
+      font: "12px " + getComputedStyle(document.body).fontFamily,
+      palette: Array.from({ length: 11 }, (_, n) => value("--c" + n)),
+      width: Math.max(width, 200),
+    };
+  }
+
+  const heightFor = (width) => (width < 500 ? 200 : 240);
+
+  function chartOptions(look, series, unit) {
+    const grid = { stroke: look.grid, width: 1 };
+    const axis = (extra) => Object.assign({ stroke: look.muted, grid: grid, ticks: grid, font: look.font }, extra);
+    return {
+      width: look.width,
+      height: heightFor(look.width),
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
@@ -340,7 +356,7 @@
       axes: [axis({}), axis({ size: 56, values: (u, ticks) => ticks.map((v) => int.format(v) + (unit === "%" ? " %" : "")) })],
       series: [{}].concat(series.map((line, n) => ({
         label: line.label,
-        stroke: css("--c" + Math.min(n, 10)),
+        stroke: look.palette[Math.min(n, 10)],
         width: 2,
         spanGaps: false,
         points: { show: false },
@@ -399,7 +415,7 @@
         option.value = key;
       });
       metric = panel.metrics[0][0];
-      select.addEventListener("change", () => { metric = select.value; draw(state); });
+      select.addEventListener("change", () => { metric = select.value; draw(state, measure()); });
       tools.appendChild(select);
     }
     const csv = tools.appendChild(element("a", "csv", "Download CSV"));
@@ -418,14 +434,14 @@
     return state;
   });
 
-  function draw(state) {
+  function draw(state, look) {
     const built = state.panel.build(state.metric());
     state.table = built.table;
     if (state.plot) { state.plot.destroy(); state.plot = null; }
     state.chart.hidden = !built.series;
     if (built.series) {
       const x = times.slice(range.start, range.end + 1);
-      const options = chartOptions(state.chart.clientWidth || 320, built.series, built.unit);
+      const options = chartOptions(look, built.series, built.unit);
       state.plot = new uPlot(options, [x].concat(built.series.map((line) => line.values)), state.chart);
     }
     const old = state.section.querySelector(".table-box");
@@ -453,18 +469,20 @@
 
   function render() {
     renderKpis();
-    sections.forEach(draw);
+    const look = measure();
+    sections.forEach((state) => draw(state, look));
   }
 
   function resize() {
+    const width = measure().width;
     sections.forEach((state) => {
-      if (state.plot) state.plot.setSize({ width: state.chart.clientWidth, height: state.chart.clientWidth < 500 ? 200 : 240 });
+      if (state.plot) state.plot.setSize({ width: width, height: heightFor(width) });
     });
   }
 
   let resizing = 0;
   window.addEventListener("resize", () => { cancelAnimationFrame(resizing); resizing = requestAnimationFrame(resize); });
-  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => sections.forEach(draw));
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", render);
 
   from.min = to.min = days[0];
   from.max = to.max = days[days.length - 1];
@@ -475,7 +493,10 @@
   presets.forEach((button) => button.addEventListener("click", () => pick(lastDays(Number(button.dataset.days)), button)));
   const initial = presets.find((button) => button.dataset.days === "90");
   pick(lastDays(90), initial);
-  document.documentElement.dataset.rendered = "true";
-  // How long the first view took from navigation start, for anyone measuring the page.
-  performance.mark("dashboard-rendered");
+  // Once the first view is on screen (the frame after this one), say so: the browser tests wait for
+  // it, and the mark tells anyone measuring how long the page took from navigation start.
+  requestAnimationFrame(() => setTimeout(() => {
+    document.documentElement.dataset.rendered = "true";
+    performance.mark("dashboard-rendered");
+  }));
 })();
