@@ -16,7 +16,7 @@ from copilot_metrics.dashboard.data import Dimension
 
 LAST_DAY = date(2026, 11, 27)
 HOSTILE_TEAM = "</script><script>document.title='owned'</script>"
-HOSTILE_IDE = "<img src=x onerror=alert(1)>"
+HOSTILE_IDE = "=1+1<img src=x onerror=alert(1)>"
 
 IDES = ("vscode", "jetbrains", "visual_studio", "neovim", "xcode", "eclipse", HOSTILE_IDE)
 FEATURES = (

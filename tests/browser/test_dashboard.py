@@ -189,20 +189,33 @@ def test_measure_changes_a_breakdown(browser: webdriver.Chrome, page: Path, data
     assert sum(number(cell) or 0 for cell in table["foot"][1:]) == wanted
 
 
-def test_csv_download_holds_the_table(browser: webdriver.Chrome, page: Path, downloads: Path) -> None:
-    load(browser, page)
-    browser.find_element(By.CSS_SELECTOR, "#adoption a.csv").click()
-    shown = tables(browser)["adoption"]
-    first, last = shown["rows"][0][0], shown["rows"][-1][0]
-    target = downloads / f"adoption_{first}_{last}.csv"
+def download_csv(browser: webdriver.Chrome, panel: str, downloads: Path) -> list[list[str]]:
+    """Click the panel's CSV link and read the file the browser saved."""
+    browser.find_element(By.CSS_SELECTOR, f"#{panel} a.csv").click()
+    shown = tables(browser)[panel]
+    target = downloads / f"{panel}_{shown['rows'][0][0]}_{shown['rows'][-1][0]}.csv"
     deadline = time.monotonic() + 10
     while not target.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    return list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+
+
+def test_csv_download_holds_the_table(browser: webdriver.Chrome, page: Path, downloads: Path) -> None:
+    load(browser, page)
+    rows = download_csv(browser, "adoption", downloads)
+    shown = tables(browser)["adoption"]
     assert rows[0] == shown["head"]
     assert [[row[0], *map(int, row[1:])] for row in rows[1:]] == [
         [cells[0], *(int(number(cell) or 0) for cell in cells[1:])] for cells in shown["rows"]
     ]
+
+
+def test_csv_names_cannot_run_as_spreadsheet_formulas(browser: webdriver.Chrome, page: Path, downloads: Path) -> None:
+    load(browser, page)
+    header = download_csv(browser, "by-ide", downloads)[0]
+    assert HOSTILE_IDE.startswith("=")
+    assert "'" + HOSTILE_IDE in header
+    assert HOSTILE_IDE not in header
 
 
 # --- people's data ------------------------------------------------------------------------------------

@@ -105,7 +105,10 @@ class DashboardData:
 
 
 def fold_top(rows: Iterable[BreakdownDay], limit: int = BREAKDOWN_LIMIT) -> tuple[BreakdownDay, ...]:
-    """The rows with each dimension's names past its `limit` busiest (by interactions) summed into OTHER."""
+    """The rows with each dimension's names past its `limit` busiest summed into OTHER.
+
+    Busiest by interactions plus code generations: languages have only the latter.
+    """
     rows = tuple(rows)
     volume: dict[tuple[Dimension, str], int] = defaultdict(int)
     for row in rows:

@@ -391,7 +391,9 @@
 
   function csvOf(table) {
     const quote = (value) => {
-      const text = value === null || value === undefined ? "" : String(value);
+      let text = value === null || value === undefined ? "" : String(value);
+      // A name starting like a formula would run as one in a spreadsheet: make it plain text.
+      if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = "'" + text;
       return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
     };
     const lines = [table.head.map(quote).join(",")];
@@ -423,6 +425,8 @@
     csv.download = panel.id + ".csv";
     section.appendChild(element("p", "about", panel.about));
     const chart = section.appendChild(element("div", "chart"));
+    chart.setAttribute("role", "img");
+    chart.setAttribute("aria-label", panel.title + ": chart of the numbers in the table below");
     const state = { panel: panel, section: section, chart: chart, plot: null, table: null };
     csv.addEventListener("click", () => {
       if (csv.href.startsWith("blob:")) URL.revokeObjectURL(csv.href);

@@ -12,7 +12,9 @@ import html
 import json
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import fields
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -94,7 +96,7 @@ def visible_team(row: TeamDay, min_group_size: int) -> bool:
     return row.active_users >= min_group_size
 
 
-def _breakdowns(rows: tuple[BreakdownDay, ...], index: dict[Any, int]) -> dict[str, Any]:
+def _breakdowns(rows: tuple[BreakdownDay, ...], index: dict[date, int]) -> dict[str, Any]:
     volume: dict[str, dict[str, int]] = {dimension: defaultdict(int) for dimension in DIMENSIONS}
     for row in rows:
         volume[row.dimension][row.name] += row.interactions + row.code_generations
@@ -114,7 +116,9 @@ def _breakdowns(rows: tuple[BreakdownDay, ...], index: dict[Any, int]) -> dict[s
     return out
 
 
-def _columns(rows: list[Any], key: str, values: tuple[str, ...], index: dict[Any, int]) -> dict[str, Any]:
+def _columns(
+    rows: Sequence[TeamDay | RepoDay], key: str, values: tuple[str, ...], index: dict[date, int]
+) -> dict[str, Any]:
     """Rows as columns, the day as its position in `days` and the name as its position in `names`."""
     names = sorted({getattr(row, key) for row in rows})
     position = {name: n for n, name in enumerate(names)}
