@@ -41,7 +41,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lo
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "The container tier and the benchmarks need: sudo apt-get install -y" $$missing; \
+	    echo "The container tier, the benchmarks and the browser tests need: sudo apt-get install -y" $$missing; \
 	  fi; \
 	fi
 	@mkdir -p $(dir $@) && touch $@
