@@ -194,8 +194,9 @@ def download_csv(browser: webdriver.Chrome, panel: str, downloads: Path) -> list
     browser.find_element(By.CSS_SELECTOR, f"#{panel} a.csv").click()
     shown = tables(browser)[panel]
     target = downloads / f"{panel}_{shown['rows'][0][0]}_{shown['rows'][-1][0]}.csv"
-    deadline = time.monotonic() + 10
-    while not target.exists() and time.monotonic() < deadline:
+    # Chromium writes to a .crdownload file first and renames it when the download is complete.
+    deadline = time.monotonic() + 20
+    while (not target.exists() or list(downloads.glob("*.crdownload"))) and time.monotonic() < deadline:
         time.sleep(0.1)
     return list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
 

@@ -42,9 +42,12 @@
     return { start: start, end: end };
   }
 
+  // Calendar days up to the newest day, so a history with gaps still shows the span named.
   function lastDays(count) {
-    const start = count > 0 ? Math.max(0, days.length - count) : 0;
-    return { start: start, end: days.length - 1 };
+    const last = days[days.length - 1];
+    if (count <= 0) return { start: 0, end: days.length - 1 };
+    const first = new Date((times[times.length - 1] - (count - 1) * 86400) * 1000).toISOString().slice(0, 10);
+    return rangeOf(first, last);
   }
 
   function pick(next, pressed) {
