@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from selenium.webdriver.common.by import By
 from browser import expected
 from browser.pages import RECORD_VIOLATIONS, load, log, number, pick_range, requested_urls, series_pixels, tables
 from browser.sample import HOSTILE_IDE, HOSTILE_TEAM
-from copilot_metrics.dashboard import DashboardData
+from copilot_metrics.dashboard import DashboardData, write_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -177,6 +178,18 @@ def test_presets_pick_their_days(browser: webdriver.Chrome, page: Path, data: Da
     assert_tables_match(browser, data, end - timedelta(days=27), end)
     browser.find_element(By.CSS_SELECTOR, 'button[data-days="0"]').click()
     assert len(tables(browser)["active-users"]["rows"]) == len(data.days)
+
+
+def test_presets_count_calendar_days_when_the_history_has_gaps(
+    browser: webdriver.Chrome, data: DashboardData, tmp_path: Path
+) -> None:
+    without_sundays = replace(data, days=tuple(f for f in data.days if f.day.weekday() != 6))
+    load(browser, write_dashboard(without_sundays, tmp_path))
+    browser.find_element(By.CSS_SELECTOR, 'button[data-days="28"]').click()
+    end = last_day(data)
+    wanted = [f.day.isoformat() for f in without_sundays.days if f.day > end - timedelta(days=28)]
+    assert [cells[0] for cells in tables(browser)["active-users"]["rows"]] == wanted
+    assert len(wanted) == 24
 
 
 def test_measure_changes_a_breakdown(browser: webdriver.Chrome, page: Path, data: DashboardData) -> None:
