@@ -192,6 +192,18 @@ def test_presets_count_calendar_days_when_the_history_has_gaps(
     assert len(wanted) == 24
 
 
+def test_one_day_without_breakdowns_teams_or_repositories(
+    browser: webdriver.Chrome, data: DashboardData, tmp_path: Path
+) -> None:
+    one_day = DashboardData(title="new", generated_at="now", min_group_size=5, days=data.days[-1:])
+    load(browser, write_dashboard(one_day, tmp_path))
+    assert [entry for entry in log(browser, "browser") if entry["level"] in ("SEVERE", "WARNING")] == []
+    shown = tables(browser)
+    assert sorted(shown) == sorted(DAY_PANELS)
+    day = one_day.days[0].day
+    assert_cells(shown["active-users"]["rows"][0], expected.day_tables(one_day, day, day)["active-users"][0], "one day")
+
+
 def test_measure_changes_a_breakdown(browser: webdriver.Chrome, page: Path, data: DashboardData) -> None:
     load(browser, page)
     select = browser.find_element(By.CSS_SELECTOR, "#by-language select")
