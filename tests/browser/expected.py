@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from copilot_metrics.dashboard import DashboardData
+from copilot_metrics.dashboard import DashboardData, fold_top
 from copilot_metrics.dashboard.data import DIMENSIONS, TeamDay
 
 Row = list[Any]
@@ -44,7 +44,7 @@ def day_tables(data: DashboardData, first: date, last: date) -> dict[str, list[R
 def breakdown_columns(data: DashboardData, first: date, last: date) -> dict[str, dict[str, dict[str, int]]]:
     """Per dimension, per name, per day: interactions (the measure the page shows first)."""
     out: dict[str, dict[str, dict[str, int]]] = {d: defaultdict(lambda: defaultdict(int)) for d in DIMENSIONS}
-    for row in data.breakdowns:
+    for row in fold_top(data.breakdowns):
         if first <= row.day <= last:
             out[row.dimension][row.name][row.day.isoformat()] += row.interactions
     return out

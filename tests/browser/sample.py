@@ -11,7 +11,7 @@ import math
 import random
 from datetime import date, timedelta
 
-from copilot_metrics.dashboard import BreakdownDay, DashboardData, DayFigures, RepoDay, TeamDay, fold_top
+from copilot_metrics.dashboard import BreakdownDay, DashboardData, DayFigures, RepoDay, TeamDay
 from copilot_metrics.dashboard.data import Dimension
 
 LAST_DAY = date(2026, 11, 27)
@@ -86,7 +86,7 @@ def year_of(users: int = 10_000, seed: int = 15, days: int = 365, teams: int = 2
         generated_at="2026-11-28 06:17 UTC",
         min_group_size=5,
         days=figures,
-        breakdowns=fold_top(_breakdowns(rng, figures)),
+        breakdowns=tuple(_breakdowns(rng, figures)),
         teams=_teams(rng, users, figures, teams),
         repos=_repos(rng, calendar, repos),
     )

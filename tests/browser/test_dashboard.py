@@ -22,6 +22,7 @@ from browser import expected
 from browser.pages import RECORD_VIOLATIONS, load, log, number, pick_range, requested_urls, series_pixels, tables
 from browser.sample import HOSTILE_IDE, HOSTILE_TEAM
 from copilot_metrics.dashboard import DashboardData, write_dashboard
+from copilot_metrics.dashboard.data import BREAKDOWN_LIMIT, OTHER
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -66,6 +67,7 @@ def assert_tables_match(browser: webdriver.Chrome, data: DashboardData, first: d
     for dimension, columns in expected.breakdown_columns(data, first, last).items():
         table = shown[f"by-{dimension}"]
         assert sorted(table["head"][1:]) == sorted(columns), dimension
+        assert len(columns) <= BREAKDOWN_LIMIT + 1, dimension
         assert [row[0] for row in table["rows"]] == days
         for cells in table["rows"]:
             wanted = [columns[name][cells[0]] for name in table["head"][1:]]
@@ -209,6 +211,7 @@ def test_measure_changes_a_breakdown(browser: webdriver.Chrome, page: Path, data
     select = browser.find_element(By.CSS_SELECTOR, "#by-language select")
     select.find_element(By.CSS_SELECTOR, 'option[value="lines_added"]').click()
     table = tables(browser)["by-language"]
+    assert table["head"][-1] == OTHER, "the sample's 25 languages are folded into the busiest and the rest"
     end = last_day(data)
     wanted = sum(r.lines_added for r in data.breakdowns if r.dimension == "language" and r.day > end - timedelta(90))
     assert sum(number(cell) or 0 for cell in table["foot"][1:]) == wanted

@@ -16,7 +16,8 @@ from typing import Literal
 Dimension = Literal["ide", "feature", "language", "model"]
 DIMENSIONS: tuple[Dimension, ...] = ("ide", "feature", "language", "model")
 
-# Breakdown names past this many per dimension are folded into OTHER, so a year of data stays small.
+# The page shows this many names per breakdown dimension and folds the rest into OTHER, so the
+# page stays small and its charts readable however many models or languages a history holds.
 BREAKDOWN_LIMIT = 10
 OTHER = "other"
 
@@ -43,7 +44,7 @@ class DayFigures:
 
 @dataclass(frozen=True)
 class BreakdownDay:
-    """One IDE, feature, language or model on one day (a name beyond the top ones is OTHER)."""
+    """One IDE, feature, language or model on one day, for any number of names (see fold_top)."""
 
     day: date
     dimension: Dimension

@@ -19,15 +19,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .data import DIMENSIONS, OTHER, BreakdownDay, DashboardData, DayFigures, RepoDay, TeamDay
+from .data import DIMENSIONS, OTHER, BreakdownDay, DashboardData, DayFigures, RepoDay, TeamDay, fold_top
 
 PAGE_NAME = "index.html"
 DAY_FIELDS = tuple(f.name for f in fields(DayFigures) if f.name != "day")
 BREAKDOWN_METRICS = ("interactions", "code_generations", "code_acceptances", "lines_added")
 TEAM_FIELDS = tuple(f.name for f in fields(TeamDay) if f.name not in ("day", "team"))
 REPO_FIELDS = tuple(f.name for f in fields(RepoDay) if f.name not in ("day", "repo"))
-# JSON text inside <script> must not be able to close it or open a comment: these become \uXXXX.
 _PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+# JSON text inside <script> must not be able to close it or open a comment: these become \uXXXX.
 _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
@@ -80,7 +80,7 @@ def page_object(data: DashboardData) -> dict[str, Any]:
     return {
         "days": [figures.day.isoformat() for figures in data.days],
         "series": {name: [_number(getattr(f, name)) for f in data.days] for name in DAY_FIELDS},
-        "breakdowns": _breakdowns(data.breakdowns, index),
+        "breakdowns": _breakdowns(fold_top(data.breakdowns), index),
         "teams": _columns(
             [row for row in data.teams if row.day in index and visible_team(row, data.min_group_size)],
             "team",
