@@ -32,3 +32,7 @@ class ArtifactError(ActionError):
 
 class HistoryError(ActionError):
     """The history store could not be opened, read or written; no day in it was lost or shrunk."""
+
+
+class DashboardError(ActionError):
+    """The dashboard could not be built from the history; the artifact and the history are unaffected."""

@@ -24,20 +24,23 @@ OTHER = "other"
 
 @dataclass(frozen=True)
 class DayFigures:
-    """The scope's figures for one day (organization or enterprise)."""
+    """The scope's figures for one day (organization or enterprise).
+
+    None where the history cannot tell: weekly or monthly active users derived from users reports
+    without every day of the week or month, chat and agent users of a day without a users report."""
 
     day: date
     daily_active_users: int
-    weekly_active_users: int
-    monthly_active_users: int
+    weekly_active_users: int | None
+    monthly_active_users: int | None
     code_generations: int
     code_acceptances: int
     interactions: int
     lines_added: int
     lines_deleted: int
     ai_credits: float
-    chat_users: int
-    agent_users: int
+    chat_users: int | None
+    agent_users: int | None
     cli_users: int
     code_review_users: int
 
