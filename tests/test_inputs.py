@@ -54,7 +54,7 @@ BAD_INPUTS: list[tuple[str, str, dict[str, str]]] = [
     ("day", f"{RECENT}..{RECENT}..{RECENT}", {"report": "user-teams-1-day"}),
     ("day", RECENT.isoformat(), {}),
     ("day", "", {"report": "organization-1-day"}),
-    *[("retention-days", value, {}) for value in ["-1", "1.5", "91", "ten", "1e2", "0x10", ""]],
+    *[("retention-days", value, {}) for value in ["-1", "1.5", "401", "ten", "1e2", "0x10", ""]],
     *[("compression-level", value, {}) for value in ["-1", "10", "high", "5.0"]],
     *[(name, value, {}) for name in ("overwrite", "upload", "summary", "csv") for value in ("yes", "1", "tRue")],
     *[("if-no-report", value, {}) for value in ("fail", "WARN", "")],
@@ -226,6 +226,29 @@ def test_retention_over_the_repository_limit_is_capped_with_a_warning(tmp_path: 
 
     assert settings.retention_days == 30
     assert any("'retention-days'" in warning for warning in settings.warnings)
+
+
+def test_retention_of_400_days_is_kept_where_the_repository_allows_it(tmp_path: Path) -> None:
+    kept = settings_of({"retention-days": "400", "upload": "false"}, tmp_path, GITHUB_RETENTION_DAYS="400")
+    unknown_limit = settings_of({"retention-days": "400", "upload": "false"}, tmp_path)
+
+    assert (kept.retention_days, kept.warnings) == (400, ())
+    assert (unknown_limit.retention_days, unknown_limit.warnings) == (400, ())
+
+
+def test_retention_of_400_days_in_a_public_repository_is_capped_at_90(tmp_path: Path) -> None:
+    settings = settings_of({"retention-days": "400", "upload": "false"}, tmp_path, GITHUB_RETENTION_DAYS="90")
+
+    assert settings.retention_days == 90
+    assert settings.warnings == (
+        "Input 'retention-days' is 400, more than this repository allows (90): the artifact is kept 90 days.",
+    )
+
+
+def test_retention_of_0_keeps_the_repository_default_whatever_the_limit(tmp_path: Path) -> None:
+    settings = settings_of({"retention-days": "0", "upload": "false"}, tmp_path, GITHUB_RETENTION_DAYS="90")
+
+    assert (settings.retention_days, settings.warnings) == (0, ())
 
 
 def test_days_before_github_keeps_data_warn(tmp_path: Path) -> None:

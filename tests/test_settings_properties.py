@@ -98,7 +98,7 @@ def valid_inputs(draw: st.DrawFn) -> dict[str, str]:
             st.sampled_from(["", "https://api.github.com", "https://api.x.ghe.com/", "http://127.0.0.1:9"])
         ),
         "artifact-name": draw(st.text(st.characters(blacklist_characters='":<>|*?\r\n\\/'), max_size=30)),
-        "retention-days": str(draw(st.integers(0, 90))),
+        "retention-days": str(draw(st.integers(0, 400))),
         "compression-level": str(draw(st.integers(0, 9))),
         "overwrite": draw(st.sampled_from(["true", "True", "TRUE", "false", "False", "FALSE"])),
         "upload": "false",
@@ -156,13 +156,13 @@ def test_every_accepted_settings_holds_only_valid_values(
     if accepted is None:
         return
     assert_owner_is_a_login(accepted)
-    assert accepted.report in REPORTS[accepted.scope]
+    assert accepted.report.name in REPORTS[accepted.scope] and accepted.scope in accepted.report.scopes
     assert_days_are_sane(accepted)
     assert_api_url_is_safe(accepted.api_url)
     assert accepted.path == workspace or workspace in accepted.path.parents
     assert not accepted.path.exists() or accepted.path.is_dir()
     assert accepted.token.isascii() and accepted.token.isprintable() and not any(c.isspace() for c in accepted.token)
-    assert 0 <= accepted.retention_days <= 90 and 0 <= accepted.compression_level <= 9
+    assert 0 <= accepted.retention_days <= 400 and 0 <= accepted.compression_level <= 9
     assert not FORBIDDEN_IN_ARTIFACT_NAME & set(accepted.artifact_name)
     assert accepted.if_no_report in ("warn", "error", "ignore")
 
@@ -189,7 +189,7 @@ def assert_owner_is_a_login(accepted: Settings) -> None:
 
 
 def assert_days_are_sane(accepted: Settings) -> None:
-    if not accepted.is_daily:
+    if not accepted.report.daily:
         assert accepted.days is None
         return
     assert accepted.days == "latest" or isinstance(accepted.days, DayRange)

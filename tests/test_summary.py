@@ -17,9 +17,9 @@ from copilot_metrics import summary
 from copilot_metrics.artifacts import UploadedArtifact
 from copilot_metrics.download import DownloadedFile
 from copilot_metrics.reports import ReportLinks, ReportPart
+from copilot_metrics.schema import CODE_COUNTERS as COUNTER_NAMES
 from copilot_metrics.settings import parse_settings
 from copilot_metrics.summary import AggregateStats, Distinct, ReposStats, RunRecord, Tally, TeamsStats, UsersStats
-from copilot_metrics.tabular import COUNTERS as COUNTER_NAMES
 from emulator import data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -161,35 +161,33 @@ def test_user_teams_report_counts_users_per_team() -> None:
     assert "alice" not in text
 
 
-def test_repos_report_ranks_repositories_by_activity() -> None:
+def test_repos_report_names_repositories_and_ranks_them_by_pull_requests() -> None:
     stats, text = summarize("repos-1-day", "repos-1-day.ndjson")
 
     assert isinstance(stats, ReposStats)
-    assert "**Repositories in the report:** 5  " in text
-    assert table_row(text, "Code generations") == ["63"]
-    assert table_row(text, "Pull requests created") == ["3"]
+    assert "**Repositories in the report:** 4  " in text
+    assert "_1 of 5 lines were malformed and skipped._" in text
+    assert table_row(text, "Pull requests created") == ["4"]
+    assert table_row(text, "Pull requests merged") == ["10"]
+    assert table_row(text, "Created by Copilot") == ["25%"]
+    assert table_row(text, "Reviewed by Copilot") == ["67%"]
+    # Merged-weighted: 9 pull requests merged in a median of 300 minutes, 1 in 90.
+    assert table_row(text, "Median minutes to merge") == ["300"]
+    assert table_row(text, "Ready for review to first review") == ["120"]
+    assert table_row(text, "First to final review") == ["10"]
     assert table_row(text, "Repository") == [
-        "User-initiated interactions",
-        "Code generations",
-        "Code acceptances",
-        "Lines added",
-        "Pull requests created",
-        "Pull requests merged",
+        "PRs created",
+        "PRs merged",
+        "Created by Copilot",
+        "Reviewed by Copilot",
+        "Median minutes to merge",
     ]
-    ranked = [line.split("|")[1].strip() for line in text.split("| Repository |")[1].strip().splitlines()[2:]]
-    assert ranked == ["octo/web", "octo/api", "\\#99", "octo/nested", "(unknown)"]
-    assert table_row(text, "octo/api") == ["5", "10", "5", "7", "2", "1"]
-
-
-def test_repos_without_known_counters_are_ranked_by_lines(tmp_path: Path) -> None:
-    path = tmp_path / "repos.ndjson"
-    path.write_text('{"repo":"a/b"}\n{"repo":"a/c"}\n{"repo":"a/c","stars":3}\n')
-
-    text = "\n".join(summary.summarize_files("repos-1-day", [path]).markdown())
-
-    assert table_row(text, "a/c") == ["2"]
-    assert table_row(text, "a/b") == ["1"]
-    assert "Total over all" not in text
+    table = text.split("| Repository |")[1].split("\n\n")[0].splitlines()[2:]
+    ranked = [line.split("|")[1].strip() for line in table]
+    # 9 merged pull requests rank above 1, whatever else the rows hold.
+    assert ranked == ["octo/web", "octo/api", "\\#99", "octo/docs"]
+    assert table_row(text, "octo/api") == ["2", "1", "50%", "50%", "90"]
+    assert table_row(text, "octo/docs") == ["0", "0", "n/a", "n/a", "n/a"]
 
 
 def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
@@ -198,7 +196,7 @@ def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
 
     text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
 
-    assert "| x\\|\\<img src=x\\>\\[a\\](http://e) \\# h | 1 |" in text
+    assert "| x\\|\\<img src=x\\>\\[a\\](http:\u2060//e) \\# h | 1 |" in text
 
 
 def test_unreadable_and_empty_files_do_not_break_the_summary(tmp_path: Path) -> None:
@@ -365,3 +363,79 @@ def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], repo
     text = "\n".join(stats.markdown())
     assert stats.malformed <= stats.lines
     assert text.count("```") % 2 == 0
+
+
+def test_autolinks_in_report_text_are_rendered_inert(tmp_path: Path) -> None:
+    path = tmp_path / "teams.ndjson"
+    slugs = ["https://evil.example/login", "www.evil.example", "admin@evil.example", "mailto:x@evil.example"]
+    path.write_text("".join(json.dumps({"user_id": n, "slug": slug}) + "\n" for n, slug in enumerate(slugs)))
+
+    text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
+
+    for raw in ("https://", "www.", "@evil"):
+        assert raw not in text
+    assert "| https:\u2060//evil.example/login | 1 |" in text
+    assert "| www\u2060.evil.example | 1 |" in text
+    assert "| admin@\u2060evil.example | 1 |" in text
+
+
+def test_the_artifact_name_cannot_add_a_link_to_the_summary(tmp_path: Path) -> None:
+    links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x",)),), ())
+    record = record_for(tmp_path, "organization-28-day", [], links)
+    name = "Download the report](https://evil.example/login) ["
+    artifact = UploadedArtifact(12, name, "https://github.com/o/r/actions/runs/1/artifacts/12", "ab" * 32, 2048)
+
+    text = summary.markdown(RunRecord(record.settings, links, [], artifact), [])
+
+    assert "](https://evil" not in text and "https://evil" not in text
+    assert "[Download the report\\](https:\u2060//evil.example/login) \\[](https://github.com/o/r/" in text
+
+
+def test_users_summary_shows_credits_and_every_surface_the_report_has(tmp_path: Path) -> None:
+    path = tmp_path / "users.ndjson"
+    lines = [
+        {"day": "2026-03-01", "user_id": 1, "ai_credits_used": 2.5, "used_copilot_app": True, "used_cli": False},
+        {"day": "2026-03-02", "user_id": 1, "ai_credits_used": 4, "used_copilot_app": False, "used_cli": True},
+        {"day": "2026-03-02", "user_id": 2, "ai_credits_used": 1.5, "used_copilot_app": True},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    text = "\n".join(summary.summarize_files("users-1-day", [path]).markdown())
+
+    assert table_row(text, "AI credits used") == ["5.5", "8"]
+    assert table_row(text, "Per day on average") == ["n/a", "4"]
+    assert table_row(text, "Used the Copilot app") == ["1", "2"]
+    assert table_row(text, "Used CLI") == ["1", "1"]
+    assert "Used agent" not in text and "Used Copilot cloud agent" not in text
+
+
+def test_aggregate_summary_shows_adoption_credits_by_model_and_pull_requests(tmp_path: Path) -> None:
+    path = tmp_path / "org.ndjson"
+    day = {
+        "day": "2026-03-02",
+        "organization_id": "7",
+        "daily_active_users": 9,
+        "monthly_active_agent_users": 4,
+        "daily_active_copilot_cloud_agent_users": 2,
+        "weekly_active_copilot_cloud_agent_users": 3,
+        "monthly_active_copilot_cloud_agent_users": 5,
+        "daily_passive_copilot_code_review_users": 6,
+        "ai_credits_used": 30,
+        "totals_by_model_feature": [
+            {"model": "gpt-4.1", "feature": "agent_edit", "ai_credits_used": 10},
+            {"model": "claude-sonnet-4", "feature": "agent_edit", "ai_credits_used": 20},
+        ],
+        "pull_requests": {"total_created": 4, "total_merged": 2, "total_created_by_copilot": 1},
+    }
+    path.write_text(json.dumps(day) + "\n")
+
+    text = "\n".join(summary.summarize_files("organization-1-day", [path]).markdown())
+
+    assert table_row(text, "Agent in the IDE") == ["n/a", "n/a", "4"]
+    assert table_row(text, "Copilot cloud agent") == ["2", "3", "5"]
+    assert table_row(text, "Copilot code review, automatic only") == ["6", "n/a", "n/a"]
+    assert "| Copilot CLI |" not in text and "| Copilot app |" not in text
+    assert table_row(text, "AI credits used") == ["30"]
+    assert table_row(text, "claude-sonnet-4") == ["20"]
+    assert table_row(text, "Pull requests created") == ["4"]
+    assert table_row(text, "Created by Copilot") == ["25%"]

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from .artifacts import ArtifactRuntime, validate_artifact_name
 from .errors import InputError
 from .history.location import parse_location
+from .schema import Report, Scope, reports_of
 
-Scope = Literal["organization", "enterprise"]
 IfNoReport = Literal["warn", "error", "ignore"]
 
 # The defaults action.yml declares; outside Actions (the command line, tests) the same apply.
@@ -44,23 +44,9 @@ DEFAULTS: Mapping[str, str] = {
     "github-token": "",
 }
 
+# The report names each scope offers, its default first (the command line lists them).
 REPORTS: Mapping[Scope, tuple[str, ...]] = {
-    "organization": (
-        "organization-28-day",
-        "users-28-day",
-        "organization-1-day",
-        "users-1-day",
-        "user-teams-1-day",
-        "repos-1-day",
-    ),
-    "enterprise": (
-        "enterprise-28-day",
-        "users-28-day",
-        "enterprise-1-day",
-        "users-1-day",
-        "user-teams-1-day",
-        "repos-1-day",
-    ),
+    scope: tuple(report.name for report in reports_of(scope)) for scope in ("organization", "enterprise")
 }
 
 # GitHub keeps data from these days on; asking for earlier days is allowed but pointless.
@@ -70,7 +56,9 @@ DATA_STARTS: Mapping[Scope, dt.date] = {
 }
 
 MAX_RANGE_DAYS = 366
-MAX_RETENTION_DAYS = 90
+# GitHub keeps artifacts of private and internal repositories up to 400 days, of public ones 90;
+# the runner says which applies (GITHUB_RETENTION_DAYS) and the lower figure wins.
+MAX_RETENTION_DAYS = 400
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*")
 _MAX_LOGIN = {"organization": 39, "enterprise": 60}
 # A DNS name or an IPv4 address (letters, digits, dots, hyphens), or the inside of an IPv6 literal.
@@ -103,7 +91,7 @@ class Settings:
     scope: Scope
     owner: str
     token: str
-    report: str
+    report: Report
     days: DaySelection
     api_url: str
     artifact_name: str  # empty: derived from the report window once it is known
@@ -119,10 +107,6 @@ class Settings:
     warnings: tuple[str, ...] = ()
     history: str = ""  # a validated history location; "" keeps none
     github_token: str = ""
-
-    @property
-    def is_daily(self) -> bool:
-        return self.report.endswith("-1-day")
 
 
 def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.date | None = None) -> Settings:
@@ -216,30 +200,28 @@ def _token(value: str) -> str:
     return value
 
 
-def _report(value: str, scope: Scope) -> str:
-    names = REPORTS[scope]
-    if not value:
-        return names[0]
-    if value not in names:
+def _report(value: str, scope: Scope) -> Report:
+    offered = reports_of(scope)
+    chosen = next((report for report in offered if report.name == value), None) if value else offered[0]
+    if chosen is None:
         where = "an enterprise" if scope == "enterprise" else "an organization"
         raise InputError(
-            f"Input 'report' is {value!r}, which is not a report of {where}. Use one of: {', '.join(names)}."
+            f"Input 'report' is {value!r}, which is not a report of {where}. Use one of: {', '.join(REPORTS[scope])}."
         )
-    return value
+    return chosen
 
 
-def _days(value: str, report: str, scope: Scope, today: dt.date, warnings: list[str]) -> DaySelection:
-    daily = report.endswith("-1-day")
-    if not daily:
+def _days(value: str, report: Report, scope: Scope, today: dt.date, warnings: list[str]) -> DaySelection:
+    if not report.daily:
         if value:
             raise InputError(
-                f"Input 'day' is set, but report {report!r} always covers the latest 28 days. "
+                f"Input 'day' is set, but report '{report}' always covers the latest 28 days. "
                 "Leave 'day' empty, or choose a 1-day report."
             )
         return None
     if not value:
         raise InputError(
-            f"Input 'day' is required for report {report!r}: use YYYY-MM-DD, a range "
+            f"Input 'day' is required for report '{report}': use YYYY-MM-DD, a range "
             "YYYY-MM-DD..YYYY-MM-DD, 'latest', or 'missing' (with 'history')."
         )
     if value == "latest":

@@ -10,7 +10,9 @@ seen is a repeat of data already counted, and is counted once (the first copy); 
 under a different owner id is another owner's share and is added. Users, user-teams and repos
 lines are each one user-day, membership or repository-day and are all added up.
 
-Logins never appear in the summary: users reports are summarised as counts only.
+Logins never appear in the summary: users reports are summarised as counts only. Text from the
+report (IDE, model, team, repository names) and the artifact's name are rendered inert: no
+Markdown, HTML or autolink in them can take effect.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from . import tabular
 from .artifacts import UploadedArtifact
 from .download import DownloadedFile
+from .ndjson import Record, entries, number, records, rows, value_at
 from .reports import ReportLinks
+from .schema import CODE_COUNTERS as COUNTERS
+from .schema import Report, ReportKind, report_named
 from .settings import Settings
-from .tabular import COUNTERS, Record, breakdown_entries, number
 
 TOP = 10
 TEAM_ROWS = 50
@@ -44,6 +47,10 @@ NOT_APPLICABLE = "n/a"
 EXACT_DISTINCT = 20_000
 _HLL_BITS = 14
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
+# GFM turns www., scheme:// and user@host into links on its own; a word joiner breaks each pattern.
+_AUTOLINK_STARTS = re.compile(r"(?i)(www(?=\.)|:(?=//)|@)")
+_WORD_JOINER = "\u2060"
+CREDITS = "ai_credits_used"
 _OWNER_IDS = ("organization_id", "enterprise_id")
 _ACTIVE_USERS = {
     "daily_active_users": "Daily active users",
@@ -69,12 +76,51 @@ _DIMENSIONS = {
     "Language": ("totals_by_language_feature", "language"),
     "Model": ("totals_by_model_feature", "model"),
 }
-_USER_FLAGS = {"used_agent": "Used agent", "used_chat": "Used chat", "used_cli": "Used CLI"}
-_REPO_NAMES = ("repository", "repository_full_name", "full_name", "repository_name", "repo", "name")
-_REPO_IDS = ("repository_id", "repo_id", "id")
-# Shown in the repositories' totals but left out of the per-repository table, to keep it readable.
-_REPO_TOTALS_ONLY = {"loc_suggested_to_add_sum", "loc_suggested_to_delete_sum", "loc_deleted_sum"}
-_PULL_REQUESTS = {"total_created": "Pull requests created", "total_merged": "Pull requests merged"}
+_USER_FLAGS = {
+    "used_agent": "Used agent",
+    "used_chat": "Used chat",
+    "used_cli": "Used CLI",
+    "used_copilot_app": "Used the Copilot app",
+    "used_copilot_cloud_agent": "Used Copilot cloud agent",
+    "used_copilot_coding_agent": "Used Copilot coding agent",
+    "used_copilot_code_review_active": "Used Copilot code review",
+    "used_copilot_code_review_passive": "Reviewed by Copilot automatically",
+    "used_vscode_agent": "Used the VS Code Agents window",
+}
+# Organization and enterprise reports: who used each surface, as (daily, weekly, monthly) fields.
+_ADOPTION = {
+    "Agent in the IDE": ("", "", "monthly_active_agent_users"),
+    **{
+        title: (f"daily_{surface}_users", f"weekly_{surface}_users", f"monthly_{surface}_users")
+        for title, surface in (
+            ("Copilot CLI", "active_cli"),
+            ("Copilot app", "active_copilot_app"),
+            ("Copilot cloud agent", "active_copilot_cloud_agent"),
+            ("Copilot code review", "active_copilot_code_review"),
+            ("Copilot code review, automatic only", "passive_copilot_code_review"),
+            ("VS Code Agents window", "active_vscode_agent"),
+        )
+    },
+}
+_DAY_FIELDS = tuple(
+    dict.fromkeys([*_ACTIVE_USERS, *COUNTERS, *(field for fields in _ADOPTION.values() for field in fields if field)])
+)
+# Breakdowns that may carry AI credits: title -> (breakdown list, field naming the key).
+_CREDIT_DIMENSIONS = {"Model": ("totals_by_model_feature", "model"), "IDE": ("totals_by_ide", "ide")}
+_PR = "pull_requests."
+_PR_COUNTS = (
+    "total_created",
+    "total_merged",
+    "total_reviewed",
+    "total_created_by_copilot",
+    "total_reviewed_by_copilot",
+)
+_PR_COUNT_TITLES = {"total_created": "Pull requests created", "total_merged": "Pull requests merged"}
+_REVIEW_STAGES = {
+    "median_minutes_ready_to_first_review": "Ready for review to first review",
+    "median_minutes_first_to_final_review": "First to final review",
+    "median_minutes_final_review_to_merge": "Final review to merge",
+}
 
 Totals = dict[str, float]
 
@@ -94,15 +140,15 @@ def markdown(record: RunRecord, contents: Sequence[str]) -> str:
     return "\n".join([*_header(record), *contents]) + "\n"
 
 
-def report_contents(report: str, files: Iterable[DownloadedFile]) -> list[str]:
-    """The summary lines of what the report files hold (CSV conversions are not read)."""
-    reports = [file.path for file in files if file.path.suffix.lower() != ".csv"]
+def report_contents(report: Report | str, files: Iterable[DownloadedFile]) -> list[str]:
+    """The summary lines of what the report files hold (only the NDJSON files are read)."""
+    reports = [file.path for file in files if file.path.suffix.lower() == ".ndjson"]
     return summarize_files(report, reports).markdown() if reports else []
 
 
-def summarize_files(report: str, paths: Iterable[Path]) -> ReportStats:
+def summarize_files(report: Report | str, paths: Iterable[Path]) -> ReportStats:
     """Read the files of one report (all its shards and days) into the counters of its kind."""
-    stats = _STATS[tabular.report_kind(report)]()
+    stats = _STATS[report_named(report).kind]()
     for path in paths:
         stats.read(path)
     return stats
@@ -115,7 +161,7 @@ class BackgroundContents:
     upload; a second process lets both use a core of their own. The child is forked, so it
     starts at once with everything already imported."""
 
-    def __init__(self, report: str, files: Sequence[DownloadedFile]) -> None:
+    def __init__(self, report: Report | str, files: Sequence[DownloadedFile]) -> None:
         context = multiprocessing.get_context("fork")
         self._receiver, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_send_contents, args=(sender, report, list(files)), daemon=True)
@@ -131,7 +177,7 @@ class BackgroundContents:
         return lines
 
 
-def _send_contents(sender: Connection, report: str, files: list[DownloadedFile]) -> None:
+def _send_contents(sender: Connection, report: Report | str, files: list[DownloadedFile]) -> None:
     try:
         lines = report_contents(report, files)
     except Exception as failure:  # a summary must never cost the run its artifact
@@ -151,10 +197,10 @@ def _header(record: RunRecord) -> list[str]:
         lines.append("**No report was available** for what was asked.  ")
     if record.artifact:
         artifact = record.artifact
-        link = f"[{_cell(artifact.name)}]({artifact.url})"
+        link = f"[{_text(artifact.name)}]({artifact.url})"
         lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
     asked = len(links.parts) + len(links.missing_days)
-    if settings.is_daily and asked > 1:
+    if settings.report.daily and asked > 1:
         lines.append(f"**Days with a report:** {len(links.parts)} of {asked}  ")
     if links.missing_days:
         days = ", ".join(day.isoformat() for day in links.missing_days)
@@ -236,7 +282,7 @@ class ReportStats(ABC):
 
     def read(self, path: Path) -> None:
         try:
-            for record in tabular.records(path):
+            for record in records(path):
                 self.lines += 1
                 if record is None or not self.add(record):
                     self.malformed += 1
@@ -271,10 +317,11 @@ class AggregateStats(ReportStats):
         self.repeated = 0
         self._seen: set[tuple[Hashable, ...]] = set()
         self.by = {title: Tally() for title in _DIMENSIONS}
+        self.credits_by = {title: Tally() for title in _CREDIT_DIMENSIONS}
 
     def add(self, record: Record) -> bool:
         usable = False
-        for row in tabular.rows(record, "aggregate"):
+        for row in rows(record, "aggregate"):
             usable = self._add_day(row) or usable
         return usable
 
@@ -287,10 +334,13 @@ class AggregateStats(ReportStats):
             self.repeated += 1
             return True
         self._seen.add(key)
-        _add(self.days.setdefault(day, {}), row, (*_ACTIVE_USERS, *COUNTERS))
+        totals = self.days.setdefault(day, {})
+        _add(totals, row, (*_DAY_FIELDS, CREDITS))
+        _add_pull_requests(totals, row)
         for title, (name, field) in _DIMENSIONS.items():
-            for entry in breakdown_entries(row, name):
+            for entry in entries(row, name):
                 _add(self.by[title].totals(_label(entry.get(field))), entry, COUNTERS)
+        _add_credits_by(self.credits_by, row)
         return True
 
     def sections(self) -> list[str]:
@@ -308,6 +358,9 @@ class AggregateStats(ReportStats):
         lines += [*window.code_rows(), ""]
         if self.repeated:
             lines += [f"_{self.repeated:,} day records repeated across files were counted once._", ""]
+        lines += _adoption(self.days[latest], latest)
+        lines += _credits(window, self.credits_by)
+        lines += _pull_request_totals(window)
         for title, tally in self.by.items():
             lines += _top_table(title, tally, window.label)
         return lines + _chart(
@@ -323,7 +376,9 @@ class UsersStats(ReportStats):
         self.days: dict[str, Totals] = {}
         self.users = Distinct()
         self.flag_users = {flag: Distinct() for flag in _USER_FLAGS}
+        self.flags_seen: set[str] = set()
         self.by = {title: Tally() for title in ("IDE", "Feature")}
+        self.credits_by = {title: Tally() for title in _CREDIT_DIMENSIONS}
 
     def add(self, record: Record) -> bool:
         day = _day(record.get("day"))
@@ -332,17 +387,20 @@ class UsersStats(ReportStats):
             return False
         totals = self.days.setdefault(day, {})
         totals["users"] = totals.get("users", 0) + 1
-        _add(totals, record, COUNTERS)
+        _add(totals, record, (*COUNTERS, CREDITS))
         self.users.add(user)
         for flag, distinct in self.flag_users.items():
+            if flag in record:
+                self.flags_seen.add(flag)
             if record.get(flag) is True:
                 totals[flag] = totals.get(flag, 0) + 1
                 distinct.add(user)
         for title in self.by:
             name, field = _DIMENSIONS[title]
-            for key in {_label(entry.get(field)) for entry in breakdown_entries(record, name)}:
+            for key in {_label(entry.get(field)) for entry in entries(record, name)}:
                 per_day = self.by[title].totals(key)
                 per_day[day] = per_day.get(day, 0) + 1
+        _add_credits_by(self.credits_by, record)
         return True
 
     def sections(self) -> list[str]:
@@ -357,8 +415,11 @@ class UsersStats(ReportStats):
             window.row("Active users", _number(self.days[latest]["users"]), _distinct(self.users)),
         ]
         for flag, title in _USER_FLAGS.items():
-            lines.append(window.row(title, _number(self.days[latest].get(flag, 0)), _distinct(self.flag_users[flag])))
+            if flag in self.flags_seen:
+                latest_users = _number(self.days[latest].get(flag, 0))
+                lines.append(window.row(title, latest_users, _distinct(self.flag_users[flag])))
         lines += [*window.code_rows(), ""]
+        lines += _credits(window, self.credits_by)
         for title, tally in self.by.items():
             lines += _users_per_key(title, tally, latest, len(self.days))
         return lines + _chart("Active users per day", {day: totals["users"] for day, totals in self.days.items()})
@@ -400,57 +461,112 @@ class TeamsStats(ReportStats):
 
 
 class ReposStats(ReportStats):
-    """Repos reports: one line per repository (and day). Fields are read leniently: this report's
-    fields are the least documented."""
+    """Repos reports: one line per repository and day, named owner/name, ranked by pull requests."""
 
     def __init__(self) -> None:
         super().__init__()
         self.repos = Tally()
         self.distinct = Distinct()
-        self.seen_fields: set[str] = set()
         self.totals: Totals = {}
+        self.merge_times = _Medians()
+        self.stage_times = {field: _Medians() for field in _REVIEW_STAGES}
 
     def add(self, record: Record) -> bool:
         name = _repo_name(record)
+        if name is None:
+            return False
         totals = self.repos.totals(name)
-        totals["lines"] = totals.get("lines", 0) + 1
-        values = dict(record)
-        pulls = record.get("pull_requests")
-        if isinstance(pulls, dict):
-            values |= {f"pull_requests.{field}": pulls.get(field) for field in _PULL_REQUESTS}
-        fields = [*COUNTERS, *(f"pull_requests.{field}" for field in _PULL_REQUESTS)]
-        self.seen_fields |= {field for field in fields if number(values.get(field)) is not None}
-        _add(totals, values, fields)
-        _add(self.totals, values, fields)
+        _add_pull_requests(totals, record)
+        _add_pull_requests(self.totals, record)
+        merged = number(value_at(record, f"{_PR}total_merged")) or 0
+        median = number(value_at(record, f"{_PR}median_minutes_to_merge"))
+        if median is not None and merged > 0:
+            self.merge_times.add(median, merged, name)
+        for entry in entries(record, "pull_request_review_times"):
+            weight = number(entry.get("total_merged")) or 0
+            for field, medians in self.stage_times.items():
+                value = number(entry.get(field))
+                if value is not None and weight > 0:
+                    medians.add(value, weight)
         self.distinct.add(name)
         return True
 
     def sections(self) -> list[str]:
         if not self.repos.by_key:
             return ["No repository was found in the report files.", ""]
-        columns = {field: title for field, title in _CODE_ROWS.items() if field in self.seen_fields}
-        columns |= {
-            f"pull_requests.{field}": title
-            for field, title in _PULL_REQUESTS.items()
-            if f"pull_requests.{field}" in self.seen_fields
-        }
-        columns = columns or {"lines": "Report lines"}
         lines = ["### Repositories", "", f"**Repositories in the report:** {_distinct(self.distinct)}  ", ""]
-        if "lines" not in columns:
-            lines += ["| Total over all repositories | |", "| --- | ---: |"]
-            lines += [f"| {title} | {_number(self.totals.get(field, 0))} |" for field, title in columns.items()]
-            lines.append("")
-        rank_by_code = bool(self.seen_fields & {"code_generation_activity_count", "user_initiated_interaction_count"})
-        ranked = self.repos.ranked(_activity if rank_by_code else lambda totals: totals["lines"])[:TOP]
-        shown = {field: title for field, title in columns.items() if field not in _REPO_TOTALS_ONLY}
-        head = ["Repository", *shown.values()]
-        lines += [f"### Top {len(ranked)} repositories by activity", "", _row(head), _rule(len(head))]
+        lines += ["| Total over all repositories | |", "| --- | ---: |"]
+        lines += [
+            f"| {title} | {_number(self.totals.get(_PR + field, 0))} |" for field, title in _PR_COUNT_TITLES.items()
+        ]
+        lines += [
+            f"| Created by Copilot | {_share(self.totals, 'total_created_by_copilot', 'total_created')} |",
+            f"| Reviewed by Copilot | {_share(self.totals, 'total_reviewed_by_copilot', 'total_reviewed')} |",
+            f"| Median minutes to merge | {_minutes(self.merge_times.median())} |",
+            "",
+        ]
+        lines += self._stages()
+        ranked = self.repos.ranked(_pull_request_activity)[:TOP]
+        head = [
+            "Repository",
+            "PRs created",
+            "PRs merged",
+            "Created by Copilot",
+            "Reviewed by Copilot",
+            "Median minutes to merge",
+        ]
+        lines += [f"### Top {len(ranked)} repositories by pull requests", "", _row(head), _rule(len(head))]
         for name, totals in ranked:
-            lines.append(_row([_text(name), *(_number(totals.get(field, 0)) for field in shown)]))
+            cells = [
+                _number(totals.get(f"{_PR}total_created", 0)),
+                _number(totals.get(f"{_PR}total_merged", 0)),
+                _share(totals, "total_created_by_copilot", "total_created"),
+                _share(totals, "total_reviewed_by_copilot", "total_reviewed"),
+                _minutes(self.merge_times.median(name)),
+            ]
+            lines.append(_row([_text(name), *cells]))
+        if len(self.repos.by_key) > len(ranked):
+            lines.append(f"\n_and {len(self.repos.by_key) - len(ranked):,} more_")
+        return [*lines, ""]
+
+    def _stages(self) -> list[str]:
+        if not any(medians.overall for medians in self.stage_times.values()):
+            return []
+        lines = ["### Pull request review stages (human reviews)", "", "| Stage | Median minutes |", "| --- | ---: |"]
+        for field, title in _REVIEW_STAGES.items():
+            lines.append(f"| {title} | {_minutes(self.stage_times[field].median())} |")
         return [*lines, ""]
 
 
-_STATS: Mapping[tabular.ReportKind, Callable[[], ReportStats]] = {
+class _Medians:
+    """Weighted medians of daily medians, overall and per key.
+
+    Values are kept rounded to three significant digits with the weight of each, so memory grows
+    with the spread of the values (a few thousand at most), never with the number of lines."""
+
+    def __init__(self) -> None:
+        self.overall: dict[float, float] = {}
+        self.by_key: dict[str, dict[float, float]] = {}
+
+    def add(self, value: float, weight: float, key: str | None = None) -> None:
+        bucket = float(f"{value:.3g}")
+        self.overall[bucket] = self.overall.get(bucket, 0) + weight
+        if key is not None and (key in self.by_key or len(self.by_key) < MAX_KEYS):
+            per_key = self.by_key.setdefault(key, {})
+            per_key[bucket] = per_key.get(bucket, 0) + weight
+
+    def median(self, key: str | None = None) -> float | None:
+        histogram = self.overall if key is None else self.by_key.get(key, {})
+        half = sum(histogram.values()) / 2
+        running = 0.0
+        for value in sorted(histogram):
+            running += histogram[value]
+            if running >= half and running > 0:
+                return value
+        return None
+
+
+_STATS: Mapping[ReportKind, Callable[[], ReportStats]] = {
     "aggregate": AggregateStats,
     "users": UsersStats,
     "user-teams": TeamsStats,
@@ -585,18 +701,111 @@ def _label(value: Any) -> str:
     return value if isinstance(value, str) and value.strip() else UNKNOWN
 
 
-def _repo_name(record: Record) -> str:
-    for field in _REPO_NAMES:
-        value = record.get(field)
-        if isinstance(value, dict):
-            value = value.get("full_name", value.get("name"))
-        if isinstance(value, str) and value.strip():
-            return value
-    for field in _REPO_IDS:
-        value = record.get(field)
-        if isinstance(value, int | str) and not isinstance(value, bool):
-            return f"#{value}"
-    return UNKNOWN
+def _repo_name(record: Record) -> str | None:
+    """owner/name of a repository row, or #id when the row has no name; None for no repository."""
+    owner, name = record.get("repo_owner_name"), record.get("repo_name")
+    if isinstance(owner, str) and isinstance(name, str) and owner.strip() and name.strip():
+        return f"{owner}/{name}"
+    repo_id = record.get("repo_id")
+    if isinstance(repo_id, int | str) and not isinstance(repo_id, bool):
+        return f"#{repo_id}"
+    return None
+
+
+def _add_pull_requests(totals: Totals, row: Mapping[str, Any]) -> None:
+    pulls = row.get("pull_requests")
+    if isinstance(pulls, dict):
+        _add(totals, {_PR + field: pulls.get(field) for field in _PR_COUNTS}, [_PR + field for field in _PR_COUNTS])
+
+
+def _pull_request_activity(totals: Totals) -> float:
+    return totals.get(f"{_PR}total_created", 0) + totals.get(f"{_PR}total_merged", 0)
+
+
+def _share(totals: Totals, part: str, whole: str) -> str:
+    denominator = totals.get(_PR + whole, 0)
+    if not denominator:
+        return NOT_APPLICABLE
+    return f"{100 * totals.get(_PR + part, 0) / denominator:.0f}%"
+
+
+def _minutes(value: float | None) -> str:
+    return NOT_APPLICABLE if value is None else _number(value)
+
+
+def _add_credits_by(tallies: Mapping[str, Tally], row: Mapping[str, Any]) -> None:
+    """AI credits per model and per IDE, where the report's breakdown entries carry them."""
+    for title, (name, field) in _CREDIT_DIMENSIONS.items():
+        for entry in entries(row, name):
+            if number(entry.get(CREDITS)) is not None:
+                _add(tallies[title].totals(_label(entry.get(field))), entry, (CREDITS,))
+
+
+def _credits(window: _Window, by: Mapping[str, Tally]) -> list[str]:
+    """AI credits used: in the window, per day, and per model or IDE where the report has them."""
+    if not any(CREDITS in totals for totals in window.days.values()):
+        return []
+    total = sum(totals.get(CREDITS, 0) for totals in window.days.values())
+    lines = [
+        "### AI credits",
+        "",
+        *window.head(),
+        window.row("AI credits used", _number(window.days[window.latest].get(CREDITS, 0)), _number(total)),
+    ]
+    if len(window.days) > 1:
+        lines.append(window.row("Per day on average", NOT_APPLICABLE, _number(window.average(CREDITS))))
+    lines.append("")
+    for title, tally in by.items():
+        if tally.by_key:
+            ranked = tally.ranked(lambda totals: totals.get(CREDITS, 0))[:TOP]
+            lines += [f"| {title} | AI credits ({window.label}) |", "| --- | ---: |"]
+            lines += [f"| {_text(key)} | {_number(totals.get(CREDITS, 0))} |" for key, totals in ranked]
+            lines.append("")
+    return lines
+
+
+def _adoption(latest: Totals, day: str) -> list[str]:
+    """Active users of each surface on the latest day; a surface the report does not have is left out."""
+    shown = {title: fields for title, fields in _ADOPTION.items() if any(field in latest for field in fields if field)}
+    if not shown:
+        return []
+    lines = [
+        f"### Adoption ({day})",
+        "",
+        "| Active users of | Daily | Weekly | Monthly |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for title, fields in shown.items():
+        cells = [_number(latest[field]) if field in latest else NOT_APPLICABLE for field in fields]
+        lines.append(_row([title, *cells]))
+    return [*lines, ""]
+
+
+def _pull_request_totals(window: _Window) -> list[str]:
+    whole: Totals = {}
+    for totals in window.days.values():
+        _add(whole, totals, [_PR + field for field in _PR_COUNTS])
+    if not whole:
+        return []
+    lines = ["### Pull requests", "", *window.head()]
+    latest = window.days[window.latest]
+    for field, title in _PR_COUNT_TITLES.items():
+        lines.append(window.row(title, _number(latest.get(_PR + field, 0)), _number(whole.get(_PR + field, 0))))
+    lines.append(
+        window.row(
+            "Created by Copilot",
+            _share(latest, "total_created_by_copilot", "total_created"),
+            _share(whole, "total_created_by_copilot", "total_created"),
+        )
+    )
+    lines.append(
+        window.row(
+            "Reviewed by Copilot",
+            _share(latest, "total_reviewed_by_copilot", "total_reviewed"),
+            _share(whole, "total_reviewed_by_copilot", "total_reviewed"),
+        )
+    )
+    return [*lines, ""]
 
 
 def _distinct(distinct: Distinct) -> str:
@@ -620,8 +829,9 @@ def _rule(count: int) -> str:
 
 
 def _text(text: str) -> str:
-    """Text from the report as plain Markdown text: no markup, links or HTML can come through."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())[:100])
+    """Text from the report as plain Markdown text: no markup, links, autolinks or HTML come through."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())[:100])
+    return _AUTOLINK_STARTS.sub(lambda found: found.group(0) + _WORD_JOINER, escaped)
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -137,7 +137,7 @@ class Catalog:
             return data.user_teams(seed, owner_key, owner.id, key.day, shard_count)
         if key.report == "repos-1-day":
             return data.repos(seed, owner_key, owner.id, owner.login, key.day, shard_count)
-        return data.aggregate_1_day(seed, key.day)
+        return data.aggregate_1_day(seed, owner_key, owner.id, key.day)
 
 
 def shard_pieces(shard: Shard) -> list[Piece]:
