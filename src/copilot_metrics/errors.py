@@ -32,3 +32,7 @@ class ArtifactError(ActionError):
 
 class HistoryError(ActionError):
     """The history store could not be opened, read or written; no day in it was lost or shrunk."""
+
+
+class ReportsFailedError(ActionError):
+    """One or more of several reports asked for failed; the others were kept."""
