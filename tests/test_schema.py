@@ -135,6 +135,9 @@ def test_the_emulators_figures_keep_githubs_invariants() -> None:
     for row in [*emulated("aggregate"), *emulated("users")]:
         for counters in [row, *row["totals_by_ide"], *row["totals_by_feature"], *row["totals_by_model_feature"]]:
             assert counters["code_acceptance_activity_count"] <= counters["code_generation_activity_count"]
+        for name in ("ide", "feature", "language_feature", "language_model", "model_feature"):
+            for counter in schema.CODE_COUNTERS:
+                assert sum(entry[counter] for entry in row[f"totals_by_{name}"]) <= row[counter]
     for row in [*emulated("aggregate"), *emulated("repos")]:
         pulls = row["pull_requests"]
         assert pulls["total_created_by_copilot"] <= pulls["total_created"]
@@ -147,3 +150,16 @@ def test_the_emulators_figures_keep_githubs_invariants() -> None:
             stage["total_merged"] <= repo["pull_requests"]["total_merged"]
             for stage in repo["pull_request_review_times"]
         )
+
+
+def test_breakdowns_name_their_keys_columns_and_numbers() -> None:
+    stages = schema.breakdown("repos", "pull_request_review_times")
+    ides = schema.breakdown("users", "totals_by_ide")
+
+    assert (stages.suffix, stages.keys) == ("by_review_times", ("authored_by", "reviewed_by"))
+    assert stages.counters[:2] == ("total_merged", "median_minutes_ready_to_first_review")
+    assert ides.columns[0] == "ide" and "last_known_plugin_version.plugin_version" in ides.columns
+    assert "last_known_ide_version.ide_version" not in ides.counters
+    assert "last_known_ide_version.ide_version" not in schema.breakdown("aggregate", "totals_by_ide").columns
+    with pytest.raises(KeyError, match="totals_by_ide"):
+        schema.breakdown("user-teams", "totals_by_ide")

@@ -237,7 +237,7 @@ def test_markdown_puts_the_run_and_the_report_contents_together(tmp_path: Path) 
 
     assert text.startswith("## Copilot usage metrics: `organization-28-day` for organization `octo`\n")
     assert "**Report window:** 2026-03-01 to 2026-03-03  " in text
-    assert "**Artifact:** [metrics](https://github.com/o/r/actions/runs/1/artifacts/12) (2.0 KiB" in text
+    assert "**Artifact:** [`metrics`](https://github.com/o/r/actions/runs/1/artifacts/12) (2.0 KiB" in text
     assert "| `organization-28-day_part-1.ndjson` |" in text
     assert table_row(text, "Code generations") == ["40", "90"]
 
@@ -346,14 +346,22 @@ def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], repo
 def test_the_artifact_name_cannot_add_a_link_to_the_summary(tmp_path: Path) -> None:
     links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x",)),), ())
     record = record_for(tmp_path, "organization-28-day", [], links)
-    name = "Download the report](https://evil.example/login) ["
-    artifact = UploadedArtifact(12, name, "https://github.com/o/r/actions/runs/1/artifacts/12", "ab" * 32, 2048)
+    url = "https://github.com/o/r/actions/runs/1/artifacts/12"
 
     run = ReportRun(record.settings, links, [], record.reports[0].folder)
-    text = summary.markdown(RunRecord(record.settings, [run], artifact), [[]])
 
-    assert "](https://evil" not in text and "https://evil" not in text
-    assert "[Download the report\\](https:\u2060//evil.example/login) \\[](https://github.com/o/r/" in text
+    def header(name: str) -> str:
+        artifact = UploadedArtifact(12, name, url, "ab" * 32, 2048)
+        text = summary.markdown(RunRecord(record.settings, [run], artifact), [[]])
+        return next(line for line in text.splitlines() if line.startswith("**Artifact:**"))
+
+    # A code span binds tighter than the link's brackets, and nothing inside it is markup or a link.
+    assert header("Download the report](https://evil.example/login) [").startswith(
+        f"**Artifact:** [`Download the report](https://evil.example/login) [`]({url}) ("
+    )
+    assert header("www.evil.example").startswith(f"**Artifact:** [`www.evil.example`]({url}) (")
+    assert header("a`b``c").startswith(f"**Artifact:** [```a`b``c```]({url}) (")
+    assert header("`x").startswith(f"**Artifact:** [`` `x ``]({url}) (")
 
 
 def test_users_summary_shows_credits_and_every_surface_the_report_has(tmp_path: Path) -> None:

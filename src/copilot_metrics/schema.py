@@ -85,7 +85,18 @@ class Breakdown:
     path: str  # the array's path in the row
     suffix: str  # the file's name part: <stem>.<suffix>.csv
     keys: tuple[str, ...]
-    columns: tuple[str, ...]  # every documented entry column, keys first
+    fields: tuple[Field, ...]  # every documented entry field, keys first
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(field.path for field in self.fields)
+
+    @property
+    def counters(self) -> tuple[str, ...]:
+        """The entry's numbers: counts, and the medians and averages some arrays hold (which do not add up)."""
+        return tuple(
+            field.path for field in self.fields if field.type in ("integer", "number") and field.path not in self.keys
+        )
 
 
 def _kinds(*names: ReportKind) -> frozenset[ReportKind]:
@@ -476,32 +487,43 @@ def fields_of(kind: ReportKind) -> tuple[Field, ...]:
     return tuple(field for field in FIELDS if kind in field.kinds)
 
 
+def scalars(kind: ReportKind) -> tuple[Field, ...]:
+    """The documented fields of a kind that are not arrays: one column each in a flat table."""
+    return tuple(field for field in fields_of(kind) if field.type != "array")
+
+
 def columns(kind: ReportKind) -> tuple[str, ...]:
-    """The scalar columns of a kind's main CSV file: every documented field that is not an array."""
-    return tuple(field.path for field in fields_of(kind) if field.type != "array")
+    """The scalar columns of a kind's main CSV file, dotted paths."""
+    return tuple(field.path for field in scalars(kind))
 
 
 def breakdowns(kind: ReportKind) -> tuple[Breakdown, ...]:
     """The arrays of a kind's rows, each written to a file of its own."""
     return tuple(
-        Breakdown(field.path, _suffix(field.path), field.keys, _entry_columns(field, kind))
+        Breakdown(field.path, _suffix(field.path), field.keys, _entry_fields(field, kind))
         for field in fields_of(kind)
         if field.type == "array"
     )
 
 
 def breakdown(kind: ReportKind, path: str) -> Breakdown:
-    """One array of a kind's rows, by its path."""
-    return next(found for found in breakdowns(kind) if found.path == path)
+    """One array of a kind's rows, by its path; KeyError when that kind has no such array."""
+    for found in breakdowns(kind):
+        if found.path == path:
+            return found
+    raise KeyError(f"{kind} rows document no array {path!r}")
 
 
 def _suffix(path: str) -> str:
     return _SUFFIXES.get(path) or "by_" + path.removeprefix("totals_by_")
 
 
-def _entry_columns(field: Field, kind: ReportKind) -> tuple[str, ...]:
-    own = [item.path for item in field.items if kind in item.kinds]
-    return (*field.keys, *(path for path in own if path not in field.keys))
+def _entry_fields(field: Field, kind: ReportKind) -> tuple[Field, ...]:
+    own = [item for item in field.items if kind in item.kinds]
+    return (
+        *(item for key in field.keys for item in own if item.path == key),
+        *(item for item in own if item.path not in field.keys),
+    )
 
 
 CODE_COUNTERS: tuple[str, ...] = tuple(field.path for field in _code_activity(ACTIVITY))

@@ -30,6 +30,7 @@ from .download import DownloadedFile
 from .ndjson import Record, entries, number, records, rows, value_at
 from .schema import CODE_COUNTERS as COUNTERS
 from .schema import Report, ReportKind, report_named
+from .tabular import is_derived_name
 from .teams import CSV_NAME, SUMS, Memberships, TeamRow
 from .trends import MIN_DAYS, Trends, Week
 
@@ -142,8 +143,8 @@ def markdown(record: RunRecord, contents: Sequence[Sequence[str]], limit: int = 
 
 
 def report_contents(report: Report | str, files: Iterable[DownloadedFile]) -> list[str]:
-    """The summary lines of what the report files hold (only the NDJSON files are read)."""
-    reports = [file.path for file in files if file.path.suffix.lower() == ".ndjson"]
+    """The summary lines of what the report files hold (CSV conversions are not read)."""
+    reports = [file.path for file in files if not is_derived_name(file.path.name)]
     return summarize_files(report, reports).markdown() if reports else []
 
 
@@ -183,7 +184,7 @@ def _title(record: RunRecord) -> list[str]:
         lines = [f"## Copilot usage metrics: `{settings.report}` for {scope} `{settings.owner}`", ""]
     if record.artifact:
         artifact = record.artifact
-        link = f"[{_text(artifact.name)}]({artifact.url})"
+        link = f"[{_code(artifact.name)}]({artifact.url})"
         lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
     for report, why in record.failed.items():
         lines.append(f"**Failed:** `{report}`: {_text(why)}  ")
@@ -799,6 +800,14 @@ def _text(text: str) -> str:
     """Text from the report as plain Markdown text: no markup, links, autolinks or HTML come through."""
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())[:100])
     return _AUTOLINK_STARTS.sub(lambda found: found.group(0) + _WORD_JOINER, escaped)
+
+
+def _code(text: str) -> str:
+    """Text as a Markdown code span: shown as it is, with no markup, link or autolink taking effect.
+
+    The fence is one backtick longer than any run of backticks in the text, so none can close it."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") else f"{fence}{text}{fence}"
 
 
 def _relative(path: Path, folder: Path) -> str:

@@ -52,8 +52,20 @@ def _counters(rng: random.Random, scale: int) -> Json:
     }
 
 
-def _ide_entry(rng: random.Random, ide: str, scale: int, versions: bool) -> Json:
-    entry: Json = {"ide": ide} | _counters(rng, scale)
+def _shares(rng: random.Random, totals: Json, keys: list[Json]) -> list[Json]:
+    """One entry per key splitting the row's counters: never above the row's, acceptances within
+    generations (each counter takes the same share, rounded down, so what is left over is not
+    attributed, as GitHub leaves activity it cannot attribute out of a breakdown)."""
+    weights = [rng.random() + 0.1 for _ in keys]
+    whole = sum(weights)
+    return [
+        key | {name: int(value * weight / whole) for name, value in totals.items()}
+        for key, weight in zip(keys, weights, strict=True)
+    ]
+
+
+def _ide_entry(entry: Json, rng: random.Random, versions: bool) -> Json:
+    ide = entry["ide"]
     if versions:
         entry["last_known_ide_version"] = {"ide_version": f"1.{rng.randint(90, 106)}.0", "sampled_at": _SAMPLED}
         entry["last_known_plugin_version"] = {
@@ -64,21 +76,21 @@ def _ide_entry(rng: random.Random, ide: str, scale: int, versions: bool) -> Json
     return entry
 
 
-def _breakdowns(rng: random.Random, scale: int, versions: bool) -> Json:
+def _breakdowns(rng: random.Random, totals: Json, scale: int, versions: bool) -> Json:
+    """The breakdowns of a row whose code counters are `totals`: each one splits them anew."""
+    ides = _shares(rng, totals, [{"ide": ide} for ide in rng.sample(IDES, 2)])
     return {
-        "totals_by_ide": [_ide_entry(rng, ide, scale, versions) for ide in rng.sample(IDES, 2)],
-        "totals_by_feature": [{"feature": f} | _counters(rng, scale) for f in rng.sample(FEATURES, 3)],
-        "totals_by_language_feature": [
-            {"language": lang, "feature": rng.choice(FEATURES)} | _counters(rng, scale)
-            for lang in rng.sample(LANGUAGES, 3)
-        ],
-        "totals_by_language_model": [
-            {"language": lang, "model": rng.choice(MODELS)} | _counters(rng, scale) for lang in rng.sample(LANGUAGES, 2)
-        ],
-        "totals_by_model_feature": [
-            {"model": model, "feature": rng.choice(FEATURES[1:])} | _counters(rng, scale)
-            for model in rng.sample(MODELS, 2)
-        ],
+        "totals_by_ide": [_ide_entry(entry, rng, versions) for entry in ides],
+        "totals_by_feature": _shares(rng, totals, [{"feature": f} for f in rng.sample(FEATURES, 3)]),
+        "totals_by_language_feature": _shares(
+            rng, totals, [{"language": lang, "feature": rng.choice(FEATURES)} for lang in rng.sample(LANGUAGES, 3)]
+        ),
+        "totals_by_language_model": _shares(
+            rng, totals, [{"language": lang, "model": rng.choice(MODELS)} for lang in rng.sample(LANGUAGES, 2)]
+        ),
+        "totals_by_model_feature": _shares(
+            rng, totals, [{"model": model, "feature": rng.choice(FEATURES[1:])} for model in rng.sample(MODELS, 2)]
+        ),
         "totals_by_3rd_party_agent": [
             {"agent_id": agent_id, "agent_name": name, "user_initiated_interaction_count": rng.randint(0, 9) * scale}
             | {"session_count": rng.randint(0, 3) * scale}
@@ -222,11 +234,12 @@ def day_totals(rng: random.Random, day: date, owner_key: str, owner_id: int) -> 
         totals |= _periods(rng, surface, USERS_PER_OWNER)
     reviewers = _periods(rng, "active_copilot_code_review", USERS_PER_OWNER // 2)
     totals |= reviewers | _periods(rng, "passive_copilot_code_review", USERS_PER_OWNER // 2)
+    counters = _counters(rng, daily)
     return (
         totals
-        | _counters(rng, daily)
+        | counters
         | {"ai_credits_used": round(rng.uniform(0, 40) * daily, 2)}
-        | _breakdowns(rng, daily, versions=False)
+        | _breakdowns(rng, counters, daily, versions=False)
         | {
             "totals_by_ai_adoption_phase": _adoption_phases(rng, daily),
             "pull_requests": _pull_requests(rng, 1, by_comment_type=True),
@@ -237,6 +250,7 @@ def day_totals(rng: random.Random, day: date, owner_key: str, owner_id: int) -> 
 def user_day(rng: random.Random, day: date, index: int, owner_key: str, owner_id: int) -> Json:
     """One line of a users report: one user on one day."""
     phase = rng.randrange(len(PHASES))
+    counters = _counters(rng, 1)
     return (
         {
             "day": day.isoformat(),
@@ -244,7 +258,7 @@ def user_day(rng: random.Random, day: date, index: int, owner_key: str, owner_id
             "user_login": f"user-{index:04d}",
             owner_key: str(owner_id),
         }
-        | _counters(rng, 1)
+        | counters
         | {"ai_credits_used": round(rng.uniform(0, 40), 2)}
         | {
             flag: rng.random() < chance
@@ -265,7 +279,7 @@ def user_day(rng: random.Random, day: date, index: int, owner_key: str, owner_id
             f"distinct_{name}_use_count": rng.randint(0, 3)
             for name in ("custom_agent", "mcp", "plugin", "skill", "slash_cmd")
         }
-        | _breakdowns(rng, 1, versions=True)
+        | _breakdowns(rng, counters, 1, versions=True)
         | {
             "totals_by_custom_agent": [{"custom_agent": "general-purpose", "interaction_count": rng.randint(0, 6)}],
             "totals_by_mcp": [{"mcp": "github-mcp-server", "interaction_count": rng.randint(0, 9)}],
