@@ -9,6 +9,7 @@ instead, through the command line, and keeps the files in ./copilot-metrics.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import tempfile
 from pathlib import Path
@@ -36,7 +37,43 @@ def against_emulator() -> int:
                 for name, data in artifact_entries(artifact.blob).items():
                     lines = data.count(b"\n")
                     print(f"  {name}  {len(data):,} bytes, {lines:,} lines")
-        return run.code
+        return run.code or keep_history(emu, Path(folder))
+
+
+# What the README offers for querying a history with DuckDB; a test runs it too.
+DUCKDB_QUERY = """
+SELECT day, count(*) AS users, sum(code_generation_activity_count) AS generations,
+       round(avg(ai_credits_used), 2) AS credits_per_user
+FROM read_parquet('HISTORY/tables/user_daily/*/*.parquet')
+GROUP BY day ORDER BY day
+"""
+
+
+def keep_history(emu: Emulator, folder: Path) -> int:
+    """Two runs over overlapping days: the second adds only the day the first lacked."""
+    import duckdb
+
+    history = folder / "history"
+    newest = emu.window()[1]
+    for number, first in enumerate((newest - dt.timedelta(days=1), newest - dt.timedelta(days=3)), start=1):
+        days = f"{first}..{newest}"
+        run = run_action(
+            emu, folder / f"history-{number}", {"report": "users-1-day", "day": days, "history": str(history)}
+        )
+        print(f"── history run {number} ({days}): history-days = {run.outputs.get('history-days')} ──")
+        if run.code:
+            print(run.stdout + run.stderr)
+            return run.code
+    print(f"── the history in {history} ──")
+    for path in sorted(history.rglob("*")):
+        if path.is_file():
+            print(f"  {path.relative_to(history)}  {path.stat().st_size:,} bytes")
+    query = DUCKDB_QUERY.replace("HISTORY", str(history))
+    print(f"── DuckDB: {' '.join(query.split())} ──")
+    result = duckdb.sql(query)
+    assert result is not None
+    result.show()
+    return 0
 
 
 def against_github(args: argparse.Namespace) -> int:

@@ -98,9 +98,15 @@ def keep_day(store: Store, day: DayFiles, work: Path, log: Log) -> DayOutcome:
                 "keeping the history's copy. Re-run later; if GitHub keeps it empty, remove the day by hand."
             )
         change = "replaced" if present else "added"
-        _write_shards(store, shards, present, work)
-    if tables_expected:
-        _write_tables(store, day, work)
+    with tempfile.TemporaryDirectory(dir=work) as scratch, ThreadPoolExecutor(max_workers=1) as pool:
+        # DuckDB derives the tables while the raw files are compressed and written; the tables
+        # go to the store only after every raw file is in.
+        derived = pool.submit(tables.build, day.report, day.files, Path(scratch)) if tables_expected else None
+        if change != "completed":
+            _write_shards(store, shards, present, work)
+        if derived is not None:
+            for table, path in sorted(derived.result().items()):
+                store.write(table_key(table, day.day, day.report), path)
     _remove_stale(store, present, {shard.key for shard in shards}, log)
     if change == "replaced":
         log(f"GitHub revised the {day.report} report of {day.day}: the history's copy was replaced.")
@@ -169,12 +175,6 @@ def compress(source: Path, target: Path) -> None:
     """gzip `source` into `target`, streamed; gunzip gives back the exact bytes."""
     with source.open("rb") as data, gzip.GzipFile(target, "wb", compresslevel=COMPRESS_LEVEL, mtime=0) as out:
         shutil.copyfileobj(data, out, CHUNK)
-
-
-def _write_tables(store: Store, day: DayFiles, work: Path) -> None:
-    with tempfile.TemporaryDirectory(dir=work) as scratch:
-        for table, path in sorted(tables.build(day.report, day.files, Path(scratch)).items()):
-            store.write(table_key(table, day.day, day.report), path)
 
 
 def _remove_stale(store: Store, present: Sequence[str], kept: set[str], log: Log) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import obstore
+import requests
 from obstore.exceptions import (
     BaseError,
     NotFoundError,
@@ -43,6 +44,7 @@ RETRY: RetryConfig = {
     "retry_timeout": dt.timedelta(minutes=3),
 }
 AZURE_AUDIENCE = "api://AzureADTokenExchange"
+AWS_AUDIENCE = "sts.amazonaws.com"
 
 # Environment variables that hold credentials: masked before anything runs, never printed.
 SECRET_VARIABLES = (
@@ -52,10 +54,11 @@ SECRET_VARIABLES = (
     "AZURE_STORAGE_ACCOUNT_KEY",
     "AZURE_STORAGE_SAS_TOKEN",
     "AZURE_CLIENT_SECRET",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 )
 _CREDENTIAL_HINT = {
     "s3": "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), e.g. set by "
-    "aws-actions/configure-aws-credentials after an OIDC login",
+    "aws-actions/configure-aws-credentials after an OIDC login, or AWS_ROLE_ARN",
     "az": "AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY, "
     "AZURE_STORAGE_SAS_TOKEN, or AZURE_CLIENT_ID and AZURE_TENANT_ID for OIDC (with id-token: write)",
     "gs": "GOOGLE_APPLICATION_CREDENTIALS, e.g. set by google-github-actions/auth",
@@ -179,19 +182,25 @@ def _client(endpoint: str, variable: str) -> ClientConfig:
 
 
 def _s3(location: Location, env: Mapping[str, str], workspace: Path) -> ObjectStore:
-    if not env.get("AWS_ACCESS_KEY_ID") or not env.get("AWS_SECRET_ACCESS_KEY"):
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL", "")
+    config: dict[str, Any] = {"region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        config |= {"access_key_id": env["AWS_ACCESS_KEY_ID"], "secret_access_key": env["AWS_SECRET_ACCESS_KEY"]}
+        if env.get("AWS_SESSION_TOKEN"):
+            config["session_token"] = env["AWS_SESSION_TOKEN"]
+    elif env.get("AWS_ROLE_ARN"):
+        config |= {
+            "role_arn": env["AWS_ROLE_ARN"],
+            "role_session_name": env.get("AWS_ROLE_SESSION_NAME") or "copilot-metrics-history",
+            "web_identity_token_file": env.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+            or _github_oidc_token_file(env, AWS_AUDIENCE, "AWS_ROLE_ARN"),
+        }
+    else:
         raise HistoryError(
             f"The history store {location.url} needs AWS credentials, but AWS_ACCESS_KEY_ID or "
-            "AWS_SECRET_ACCESS_KEY is not set: run aws-actions/configure-aws-credentials (OIDC) before this step."
+            "AWS_SECRET_ACCESS_KEY is not set: run aws-actions/configure-aws-credentials (OIDC) before this step, "
+            "or set AWS_ROLE_ARN with 'permissions: id-token: write'."
         )
-    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL", "")
-    config: dict[str, Any] = {
-        "access_key_id": env["AWS_ACCESS_KEY_ID"],
-        "secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-    }
-    if env.get("AWS_SESSION_TOKEN"):
-        config["session_token"] = env["AWS_SESSION_TOKEN"]
     if endpoint:
         config["endpoint"] = endpoint.rstrip("/")
     return S3Store(
@@ -236,7 +245,9 @@ def _azure_config(env: Mapping[str, str], workspace: Path) -> dict[str, Any]:
         config["sas_key"] = env["AZURE_STORAGE_SAS_TOKEN"].lstrip("?")
     elif env.get("AZURE_CLIENT_ID") and env.get("AZURE_TENANT_ID"):
         config |= {"client_id": env["AZURE_CLIENT_ID"], "tenant_id": env["AZURE_TENANT_ID"]}
-        config["federated_token_file"] = env.get("AZURE_FEDERATED_TOKEN_FILE") or _github_oidc_token_file(env)
+        config["federated_token_file"] = env.get("AZURE_FEDERATED_TOKEN_FILE") or _github_oidc_token_file(
+            env, AZURE_AUDIENCE, "AZURE_CLIENT_ID and AZURE_TENANT_ID are"
+        )
     else:
         raise HistoryError(
             "AZURE_STORAGE_ACCOUNT_NAME is set but no credential is: set AZURE_STORAGE_ACCOUNT_KEY, "
@@ -277,25 +288,29 @@ def _from_connection_string(fields: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
-def _github_oidc_token_file(env: Mapping[str, str]) -> str:
-    """A file holding the job's OIDC token for Azure's federated credential (what azure/login exchanges)."""
+def _github_oidc_token_file(env: Mapping[str, str], audience: str, variables: str) -> str:
+    """A file holding the job's OIDC token for `audience`, which the cloud exchanges for its own
+    credentials (what the clouds' login actions do)."""
     url, bearer = env.get("ACTIONS_ID_TOKEN_REQUEST_URL", ""), env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
     if not url or not bearer:
         raise HistoryError(
-            "AZURE_CLIENT_ID and AZURE_TENANT_ID are set for OIDC, but the job cannot request an OIDC token: "
+            f"{variables} set for OIDC, but the job cannot request an OIDC token: "
             "give the job 'permissions: id-token: write'."
         )
-    with new_session() as session:
-        response = session.get(
-            url, params={"audience": AZURE_AUDIENCE}, headers={"Authorization": f"Bearer {bearer}"}, timeout=timeout()
-        )
-    token = response.json().get("value") if response.ok else None
+    try:
+        with new_session() as session:
+            response = session.get(
+                url, params={"audience": audience}, headers={"Authorization": f"Bearer {bearer}"}, timeout=timeout()
+            )
+            token = response.json().get("value") if response.ok else None
+    except (requests.RequestException, ValueError, AttributeError):
+        token = None
     if not isinstance(token, str):
         raise HistoryError(
-            f"GitHub refused the job's OIDC token request (HTTP {response.status_code}): re-run the job."
+            "GitHub did not hand out the job's OIDC token: check 'permissions: id-token: write' and re-run the job."
         )
     with tempfile.NamedTemporaryFile(
-        "w", prefix="azure-oidc-", dir=env.get("RUNNER_TEMP") or None, delete=False
+        "w", prefix="github-oidc-", dir=env.get("RUNNER_TEMP") or None, delete=False
     ) as file:
         file.write(token)
     return file.name

@@ -26,9 +26,12 @@ from .. import schema
 from ..errors import HistoryError
 from ..schema import Field, ReportKind
 
+# One thread: DuckDB's memory grows with its threads, and the raw files compress meanwhile.
 MEMORY_LIMIT = "160MB"
-THREADS = 2
+THREADS = 1
 PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+# The staged file holds whole nested rows: small row groups keep its writer within the memory limit.
+STAGED = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 8192)"
 # The largest line DuckDB accepts; a users line is a few KiB, and the buffer costs twice this.
 MAX_LINE = 8 * 1024 * 1024
 
@@ -80,7 +83,7 @@ def _build(kind: ReportKind, files: Sequence[Path], scratch: Path, names: Sequen
     ) as db:
         # The NDJSON is parsed once, into a typed file the tables then read column by column.
         staged = scratch / "staged.parquet"
-        db.execute(f"COPY (SELECT * FROM {_read_json(kind, files)}) TO {_quoted(str(staged))} {PARQUET}")
+        db.execute(f"COPY (SELECT * FROM {_read_json(kind, files)}) TO {_quoted(str(staged))} {STAGED}")
         source = f"read_parquet({_quoted(str(staged))})"
         written = {}
         for table in names:
