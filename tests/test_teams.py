@@ -9,13 +9,14 @@ import io
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from action_run import assert_no_leaks, run_action
-from copilot_metrics import figures, summary, teams
+from copilot_metrics import figures, summary, teams, trends
 from copilot_metrics.history import tables
 from emulator import Emulator
 
@@ -327,3 +328,94 @@ def test_users_and_teams_of_a_day_in_one_step_give_team_daily_the_csv_and_the_su
     people_read = run.everything_written() + (folder / teams.CSV_NAME).read_text(encoding="utf-8")
     assert "tiny" not in people_read
     assert "login-" not in people_read
+
+
+def test_the_readme_documents_every_column_of_team_daily() -> None:
+    rows = [f"| `{name}` | {kind} | {teams.MEANINGS[name]} |" for name, kind in teams.COLUMNS.items()]
+    table = "\n".join(["| column | type | meaning |", "|---|---|---|", *rows])
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "#### `team_daily`" in readme
+    assert table in readme
+    assert set(teams.MEANINGS) == set(teams.COLUMNS)
+
+
+def test_trends_count_distinct_users_exactly_and_compare_the_last_28_days(tmp_path: Path) -> None:
+    latest = dt.date(2026, 6, 30)
+    days = [latest - dt.timedelta(days=n) for n in reversed(range(120))]
+    # User u is active on day number n when n % u == 0 (user 1 every day); user 0 only in the last 10 days.
+    active = {(day, user) for n, day in enumerate(days) for user in range(1, 30) if n % user == 0}
+    active |= {(day, 0) for day in days[-10:]}
+    path = tmp_path / "users.ndjson"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "day": day.isoformat(),
+                    "user_id": user,
+                    "user_initiated_interaction_count": 2,
+                    "code_generation_activity_count": 4,
+                    "code_acceptance_activity_count": 1 + (day > latest - dt.timedelta(days=28)),
+                    "ai_credits_used": 0.5,
+                }
+            )
+            + "\n"
+            for day, user in sorted(active)
+        )
+    )
+    user_daily = tables.build("users-1-day", [path], tmp_path / "t", only=("user_daily",))["user_daily"]
+    team_daily = tmp_path / "team_daily.parquet"
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {"day": day, "team_id": team, "slug": slug, "active_users": count}
+                for day in days[-56:]
+                for team, slug, before, after in ((1, "grew", 10, 20), (2, "steady", 8, 7), (3, "was-small", 3, 30))
+                for count in [after if day > latest - dt.timedelta(days=28) else before]
+            ]
+        ),
+        team_daily,
+    )
+
+    found = trends.trends([user_daily], [team_daily], 5, tmp_path / "spill")
+
+    def distinct(span: int) -> int:
+        return len({user for day, user in active if day > latest - dt.timedelta(days=span)})
+
+    assert found.days == 120 and found.latest == latest
+    assert found.distinct == {7: distinct(7), 28: distinct(28), 90: distinct(90)}
+    last_rows = [(day, user) for day, user in active if day > latest - dt.timedelta(days=28)]
+    assert found.last is not None and found.previous is not None
+    assert found.last.active_users == distinct(28)
+    assert found.last.interactions == 2 * len(last_rows)
+    assert found.last.acceptance_rate == pytest.approx(2 / 4)
+    assert found.previous.acceptance_rate == pytest.approx(1 / 4)
+    assert [(mover.team, mover.before, mover.after) for mover in found.movers] == [("grew", 10, 20), ("steady", 8, 7)]
+    assert len(found.weeks) == 18 and all(week.start.weekday() == 0 for week in found.weeks)
+    newest = found.weeks[-1]
+    assert newest.figures.active_users == len({u for d, u in active if d >= newest.start})
+    text = "\n".join(summary.trend_section(found))
+    assert "| Active users | " in text and "| Acceptance rate | 25.0% | 50.0% | +25.0 points |" in text
+    assert "| grew | 10 | 20 | +10.0 |" in text and "was-small" not in text
+    assert "xychart-beta" in text
+
+
+def test_a_short_history_says_how_many_days_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "users.ndjson"
+    path.write_text(json.dumps({"day": DAY, "user_id": 1}) + "\n")
+    user_daily = tables.build("users-1-day", [path], tmp_path / "t", only=("user_daily",))["user_daily"]
+
+    found = trends.trends([user_daily], [], 5, tmp_path / "spill")
+
+    assert found.days == 1 and found.distinct == {7: None, 28: None, 90: None}
+    assert "The history holds 1 day(s) of `users-1-day` reports; trends start at 14." in summary.trend_section(found)
+
+
+def test_the_summary_stays_under_the_limit_with_a_note_whatever_it_holds() -> None:
+    blocks = [[f"| team-{n} | {n} |" for n in range(block * 1000, block * 1000 + 1000)] for block in range(200)]
+
+    text = summary.fit(blocks, 64 * 1024)
+
+    assert len(text.encode()) <= 64 * 1024
+    assert text.rstrip().endswith("everything is in the artifact's files._")
+    assert text.count("\n| team-") + 1 == len(text.splitlines()) - 2
+    assert summary.fit([["short"]], 64 * 1024) == "short\n"

@@ -53,6 +53,24 @@ COLUMNS = {
     **{name: "BIGINT" for name in USERS_OF},
 }
 PARQUET = "(FORMAT parquet, COMPRESSION zstd)"
+# What each column of team_daily means, for the README's column reference.
+MEANINGS = {
+    "day": "the UTC day of both reports",
+    "team_id": "the team's id; NULL on the row of the users in no team",
+    "slug": "the team's slug; NULL on the row of the users in no team",
+    "members": "users in the team that day (active or not); active users for the no-team row",
+    "active_users": "members with a row in that day's users report",
+    "user_initiated_interaction_count": "prompts the team's active users sent",
+    "code_generation_activity_count": "pieces of output Copilot generated for them",
+    "code_acceptance_activity_count": "suggestions or code blocks they accepted",
+    "loc_added_sum": "lines added in the editor, agent edits included",
+    "loc_deleted_sum": "lines deleted in the editor",
+    "ai_credits_used": "AI credits they used",
+    "chat_users": "active users who used chat",
+    "agent_users": "active users who used the agent",
+    "cli_users": "active users who used Copilot CLI",
+    "code_review_users": "active users who used Copilot code review (active or passive)",
+}
 
 
 @dataclass(frozen=True)
