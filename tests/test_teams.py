@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from action_run import assert_no_leaks, run_action
 from copilot_metrics import figures, summary, teams, trends
-from copilot_metrics.history import tables
+from copilot_metrics.history import checks, open_store, tables
 from emulator import Emulator
 
 DAY = "2026-03-02"
@@ -419,3 +420,34 @@ def test_the_summary_stays_under_the_limit_with_a_note_whatever_it_holds() -> No
     assert text.rstrip().endswith("everything is in the artifact's files._")
     assert text.count("\n| team-") + 1 == len(text.splitlines()) - 2
     assert summary.fit([["short"]], 64 * 1024) == "short\n"
+
+
+def test_the_history_gives_every_kept_team_day_as_people_may_read_it(emu: Emulator, tmp_path: Path) -> None:
+    days = [emu.today - dt.timedelta(days=n) for n in (3, 2)]
+    for day in days:
+        emu.set_shards("org", "octo", "users-1-day", day, [users_ndjson(day.isoformat())])
+        emu.set_shards("org", "octo", "user-teams-1-day", day, [teams_ndjson(day.isoformat())])
+    history = tmp_path / "history"
+    # The two reports in two runs: the second one completes the days with the first one's tables.
+    for report in ("user-teams-1-day", "users-1-day"):
+        run = run_action(
+            emu, tmp_path / report, {"report": report, "day": f"{days[0]}..{days[1]}", "history": str(history)}
+        )
+        assert run.code == 0, run.stdout + run.stderr
+
+    rows = figures.history_team_rows(open_store(str(history), {}, tmp_path), 5, tmp_path / "work")
+
+    assert [(row.day, row.team) for row in rows] == [
+        (day, team) for day in days for team in ("platform", "web", "other teams (2)")
+    ]
+    assert {figures_of(row) for row in rows if row.team == "web"} == {EXPECTED["web"]}
+    assert "| platform | 5 | 25 | 50 | 24 | 48.0% | 190 | 18 | 5 | 4 | 2 | 2 | 1 |" in run.summary
+
+    # A rebuild derives the team days again from the rebuilt user and membership tables.
+    kept = {path: path.read_bytes() for path in (history / "tables" / "team_daily").rglob("*.parquet")}
+    shutil.rmtree(history / "tables" / "team_daily")
+    logged: list[str] = []
+    checks.rebuild(open_store(str(history), {}, tmp_path), logged.append)
+    again = {path: pq.read_table(path).to_pylist() for path in kept}
+    assert again == {path: pq.read_table(io.BytesIO(data)).to_pylist() for path, data in kept.items()}
+    assert "team_daily: 2 day(s) written" in " ".join(logged)

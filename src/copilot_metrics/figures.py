@@ -64,6 +64,16 @@ def history_trends(store: Store, min_group_size: int, work: Path) -> trends.Tren
     return trends.trends(users, team_days, min_group_size, work / "spill")
 
 
+def history_team_rows(store: Store, min_group_size: int, work: Path) -> list[TeamRow]:
+    """What people may read of every team day the history holds, oldest first: the rows a
+    dashboard of the history shows (one per shown team and day, small teams added up)."""
+    held = days_held(store, teams.TABLE, TEAM_OBJECT)
+    if not held:
+        return []
+    files = download_days(store, teams.TABLE, TEAM_OBJECT, held[0], held[-1], work / "team_daily")
+    return teams.shown(files, min_group_size, work / "spill")
+
+
 def _tables(table: tuple[str, str], downloaded: Mapping[str, Sequence[Path]], folder: Path) -> dict[Day, Path]:
     """The run's row table of one report, one Parquet file per day."""
     name, report = table
