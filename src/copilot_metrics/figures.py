@@ -37,16 +37,23 @@ def team_figures(
     report is in this run or the history.
 
     `downloaded`: the NDJSON files of each report of the run, by report name."""
-    users = _tables(USERS, downloaded, work / "users")
-    members = _tables(MEMBERSHIP, downloaded, work / "members")
+    run_users = _by_day(USERS, downloaded)
+    run_members = _by_day(MEMBERSHIP, downloaded)
+    held_users = {day.isoformat() for day in days_held(store, *USERS)} if store else set()
+    held_members = {day.isoformat() for day in days_held(store, *MEMBERSHIP)} if store else set()
+    # Only days with both reports are joined: a large users report is not parsed for nothing.
+    days = sorted(
+        (set(run_users) | set(run_members)) & (set(run_users) | held_users) & (set(run_members) | held_members)
+    )
     spill = work / "spill"
+    members = _tables(MEMBERSHIP, run_members, work / "members")
     membership = teams.memberships(list(members.values()), min_group_size, spill) if members else None
-    if store is not None:
-        users |= _stored(store, USERS, set(members) - set(users), work / "stored-users")
-        members |= _stored(store, MEMBERSHIP, set(users) - set(members), work / "stored-members")
-    days = sorted(set(users) & set(members))
     if not days:
         return TeamFigures([], membership)
+    users = _tables(USERS, {day: run_users[day] for day in days if day in run_users}, work / "users")
+    if store is not None:
+        users |= _stored(store, USERS, set(days) - set(users), work / "stored-users")
+        members |= _stored(store, MEMBERSHIP, set(days) - set(members), work / "stored-members")
     target = work / "team_daily.parquet"
     teams.write_team_daily([users[day] for day in days], [members[day] for day in days], target, spill)
     return TeamFigures(teams.shown([target], min_group_size, spill), membership)
@@ -74,14 +81,16 @@ def history_team_rows(store: Store, min_group_size: int, work: Path) -> list[Tea
     return teams.shown(files, min_group_size, work / "spill")
 
 
-def _tables(table: tuple[str, str], downloaded: Mapping[str, Sequence[Path]], folder: Path) -> dict[Day, Path]:
+def _by_day(table: tuple[str, str], downloaded: Mapping[str, Sequence[Path]]) -> dict[Day, tuple[Path, ...]]:
+    """The run's files of one report by day (1-day reports sit in a folder per day)."""
+    report = table[1]
+    return {day.day: day.files for day in day_files(report, list(downloaded.get(report, ())), None, daily=True)}
+
+
+def _tables(table: tuple[str, str], files: Mapping[Day, Sequence[Path]], folder: Path) -> dict[Day, Path]:
     """The run's row table of one report, one Parquet file per day."""
     name, report = table
-    found = {}
-    for day in day_files(report, list(downloaded.get(report, ())), None, daily=True):
-        scratch = folder / day.day
-        found[day.day] = build(report, day.files, scratch, only=(name,))[name]
-    return found
+    return {day: build(report, paths, folder / day, only=(name,))[name] for day, paths in files.items()}
 
 
 def _stored(store: Store, table: tuple[str, str], wanted: set[Day], folder: Path) -> dict[Day, Path]:

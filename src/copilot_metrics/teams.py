@@ -42,6 +42,17 @@ USERS_OF = {
     "cli_users": "used_cli",
     "code_review_users": "(used_copilot_code_review_active OR used_copilot_code_review_passive)",
 }
+# The columns of user_daily the join reads: a users table is wide, and Parquet reads only these.
+USED_COLUMNS = (
+    "day",
+    "user_id",
+    *SUMS,
+    "used_chat",
+    "used_agent",
+    "used_cli",
+    "used_copilot_code_review_active",
+    "used_copilot_code_review_passive",
+)
 # The columns of team_daily, in order, with their types.
 COLUMNS = {
     "day": "DATE",
@@ -112,7 +123,7 @@ def join_query(user_daily: Sequence[Path], membership: Sequence[Path]) -> str:
             WHERE day IN (SELECT day FROM {users}) AND user_id IS NOT NULL
         ),
         users AS (
-            SELECT DISTINCT ON (day, user_id) * FROM {users}
+            SELECT DISTINCT ON (day, user_id) {", ".join(USED_COLUMNS)} FROM {users}
             WHERE day IN (SELECT day FROM members) AND user_id IS NOT NULL
         ),
         in_teams AS (
