@@ -18,6 +18,7 @@ Markdown, HTML or autolink in them can take effect.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -109,6 +110,8 @@ _DAY_FIELDS = tuple(
 )
 # Breakdowns that may carry AI credits: title -> (breakdown list, field naming the key).
 _CREDIT_DIMENSIONS = {"Model": ("totals_by_model_feature", "model"), "IDE": ("totals_by_ide", "ide")}
+_USER_FIELDS = (*COUNTERS, CREDITS)
+_ABSENT = object()
 _PR = "pull_requests."
 _PR_COUNTS = (
     "total_created",
@@ -391,12 +394,14 @@ class UsersStats(ReportStats):
             return False
         totals = self.days.setdefault(day, {})
         totals["users"] = totals.get("users", 0) + 1
-        _add(totals, record, (*COUNTERS, CREDITS))
+        _add(totals, record, _USER_FIELDS)
         self.users.add(user)
         for flag, distinct in self.flag_users.items():
-            if flag in record:
-                self.flags_seen.add(flag)
-            if record.get(flag) is True:
+            used = record.get(flag, _ABSENT)
+            if used is _ABSENT:
+                continue
+            self.flags_seen.add(flag)
+            if used is True:
                 totals[flag] = totals.get(flag, 0) + 1
                 distinct.add(user)
         for title in self.by:
@@ -651,10 +656,14 @@ def _rate(totals: Totals) -> str:
 
 def _day(value: Any) -> str | None:
     """An ISO day as written in the report, or None: a day is what places a record in time."""
-    if not isinstance(value, str):
-        return None
+    return _iso_day(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(text: str) -> str | None:
+    # A report holds few distinct days and many lines: each day is parsed once.
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         return None
 
