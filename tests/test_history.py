@@ -225,3 +225,18 @@ def test_a_history_folder_that_is_a_file_is_refused(emu: Emulator, tmp_path: Pat
         "name a folder for the history."
     ]
     assert blocker.read_text() == "kept"
+
+
+def test_an_empty_report_never_replaces_a_day_that_has_data(emu: Emulator, tmp_path: Path) -> None:
+    day = newest_days(1)[0]
+    history = tmp_path / "history"
+    history_run(emu, tmp_path / "one", history, report="users-1-day", day=str(day))
+    before = {path: path.read_bytes() for path in history.rglob("*") if path.is_file()}
+    emu.set_shards("org", "octo", "users-1-day", day, [b""])
+
+    run = run_action(emu, tmp_path / "two", {"history": str(history), "report": "users-1-day", "day": str(day)})
+
+    assert run.code == 1
+    assert len(run.errors) == 1 and "keeping the history's copy" in run.errors[0]
+    assert {path: path.read_bytes() for path in history.rglob("*") if path.is_file()} == before
+    assert [artifact for artifact in emu.artifacts.values() if artifact.finalized]
