@@ -158,3 +158,17 @@ def test_a_failing_report_fails_the_step_after_the_others_are_kept(emu: Emulator
     assert names and all(name.startswith(f"users-1-day/{day}/") for name in names)
     assert "**Failed:** `repos-1-day`" in run.summary
     assert json.loads(run.outputs["files"])
+
+
+def test_when_every_report_fails_the_step_fails_without_an_artifact(emu: Emulator, tmp_path: Path) -> None:
+    day = emu.today - dt.timedelta(days=2)
+    emu.inject(Fault(host="api", path_contains="-1-day", status=403, times=40))
+
+    run = run_action(emu, tmp_path / "run", {"report": "users-1-day,repos-1-day", "day": day.isoformat()})
+
+    assert run.code == 1
+    assert len(run.errors) == 1
+    assert "2 report(s) failed, the others were kept: users-1-day:" in run.errors[0]
+    assert "; repos-1-day:" in run.errors[0]
+    assert not [artifact for artifact in emu.artifacts.values() if artifact.finalized]
+    assert "Traceback" not in run.stdout + run.stderr

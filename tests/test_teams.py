@@ -451,3 +451,55 @@ def test_the_history_gives_every_kept_team_day_as_people_may_read_it(emu: Emulat
     again = {path: pq.read_table(path).to_pylist() for path in kept}
     assert again == {path: pq.read_table(io.BytesIO(data)).to_pylist() for path, data in kept.items()}
     assert "team_daily: 2 day(s) written" in " ".join(logged)
+
+
+def damaged_history(emu: Emulator, tmp_path: Path) -> tuple[list[dt.date], Path]:
+    """A history with three days of membership, kept by a first run."""
+    days = [emu.today - dt.timedelta(days=n) for n in (4, 3, 2)]
+    for day in days:
+        emu.set_shards("org", "octo", "users-1-day", day, [users_ndjson(day.isoformat())])
+        emu.set_shards("org", "octo", "user-teams-1-day", day, [teams_ndjson(day.isoformat())])
+    history = tmp_path / "history"
+    first = run_action(
+        emu,
+        tmp_path / "first",
+        {"report": "user-teams-1-day", "day": f"{days[0]}..{days[2]}", "history": str(history)},
+    )
+    assert first.code == 0, first.stdout + first.stderr
+    return days, history
+
+
+def test_a_damaged_membership_costs_the_team_figures_never_the_artifact(emu: Emulator, tmp_path: Path) -> None:
+    days, history = damaged_history(emu, tmp_path)
+    damaged = history / "tables" / "user_team_daily" / f"day={days[2]}" / "user-teams-1-day.parquet"
+    damaged.write_bytes(b"not parquet")
+
+    run = run_action(
+        emu, tmp_path / "second", {"report": "users-1-day", "day": days[2].isoformat(), "history": str(history)}
+    )
+
+    assert run.code == 1
+    assert [artifact for artifact in emu.artifacts.values() if artifact.finalized]
+    assert any("The team figures could not be computed:" in line for line in run.warnings)
+    assert len(run.errors) == 1 and f"The team figures of {days[2]} could not be derived" in run.errors[0]
+    assert "copilot-metrics history verify STORE" in run.errors[0]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "### Teams on" not in run.summary
+    assert damaged.read_bytes() == b"not parquet"
+
+
+def test_a_damaged_users_day_costs_the_trends_never_the_run(emu: Emulator, tmp_path: Path) -> None:
+    days, history = damaged_history(emu, tmp_path)
+    # A users day with no membership: no team day reads it, the trends do.
+    old = history / "tables" / "user_daily" / f"day={days[0] - dt.timedelta(days=5)}" / "users-1-day.parquet"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"not parquet")
+
+    run = run_action(
+        emu, tmp_path / "second", {"report": "users-1-day", "day": days[2].isoformat(), "history": str(history)}
+    )
+
+    assert run.code == 0, run.stdout + run.stderr
+    assert any("The trends could not be computed from the history:" in line for line in run.warnings)
+    assert "### Teams on" in run.summary and "### Trends" not in run.summary
+    assert "Traceback" not in run.stdout + run.stderr

@@ -152,7 +152,11 @@ def _team_figures(
     if not downloaded or not (settings.summary or settings.csv):
         return figures.TeamFigures([], None)
     with workflow.group("Computing the team figures"):
-        found = figures.team_figures(downloaded, store, settings.min_group_size, work)
+        try:
+            found = figures.team_figures(downloaded, store, settings.min_group_size, work)
+        except (ActionError, duckdb.Error) as failure:  # team figures must never cost the run its artifact
+            workflow.warning(f"The team figures could not be computed: {_first_line(failure)}")
+            return figures.TeamFigures([], None)
         days = len({row.day for row in found.rows})
         hidden = sum(row.teams for row in found.rows if row.team.startswith("other teams"))
         workflow.info(
@@ -177,6 +181,10 @@ def _contents(
     return contents
 
 
+def _first_line(failure: Exception) -> str:
+    return (str(failure).splitlines() or [type(failure).__name__])[0][:300]
+
+
 def _team_csv(settings: Settings, rows: Sequence[TeamRow]) -> DownloadedFile:
     path = teams.write_csv(rows, settings.path / teams.CSV_NAME)
     return DownloadedFile(path, path.stat().st_size)
@@ -186,7 +194,7 @@ def _trends(settings: Settings, store: Store, work: Path) -> Trends | None:
     try:
         return figures.history_trends(store, settings.min_group_size, work)
     except (ActionError, duckdb.Error) as failure:  # trends must never cost the run its outputs
-        workflow.warning(f"The trends could not be computed from the history: {str(failure).splitlines()[0][:300]}")
+        workflow.warning(f"The trends could not be computed from the history: {_first_line(failure)}")
         return None
 
 

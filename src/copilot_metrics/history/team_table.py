@@ -15,7 +15,10 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import duckdb
+
 from .. import teams
+from ..errors import HistoryError
 from .archive import table_key
 from .store import Store
 
@@ -46,7 +49,14 @@ def keep_team_days(store: Store, changed: Iterable[str], work: Path, log: Log) -
             store.download(table_key(USERS[0], day, USERS[1]), user_rows)
             store.download(table_key(MEMBERSHIP[0], day, MEMBERSHIP[1]), membership)
             target = folder / "team_daily.parquet"
-            teams.write_team_daily([user_rows], [membership], target, folder / "spill")
+            try:
+                teams.write_team_daily([user_rows], [membership], target, folder / "spill")
+            except duckdb.Error as failure:
+                raise HistoryError(
+                    f"The team figures of {day} could not be derived from the history's user_daily and "
+                    f"user_team_daily ({type(failure).__name__}: {str(failure).splitlines()[0][:300]}). "
+                    "Check them with: copilot-metrics history verify STORE; the other days are unchanged."
+                ) from None
             store.write(team_key(day), target)
     if todo:
         log(f"team_daily: {len(todo)} day(s) written ({todo[0]} to {todo[-1]})")
