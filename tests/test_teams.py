@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 
 from action_run import assert_no_leaks, run_action
 from copilot_metrics import figures, summary, teams, trends
+from copilot_metrics.download import DownloadedFile
 from copilot_metrics.history import checks, open_store, tables
+from copilot_metrics.job import ReportRun, RunRecord
+from copilot_metrics.reports import ReportLinks
+from copilot_metrics.settings import parse_settings
 from emulator import Emulator
 
 DAY = "2026-03-02"
@@ -503,3 +507,23 @@ def test_a_damaged_users_day_costs_the_trends_never_the_run(emu: Emulator, tmp_p
     assert any("The trends could not be computed from the history:" in line for line in run.warnings)
     assert "### Teams on" in run.summary and "### Trends" not in run.summary
     assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_a_year_of_files_leaves_room_for_the_figures(tmp_path: Path) -> None:
+    folder = tmp_path / "copilot-metrics"
+    files = []
+    for number in range(3 * 365):
+        path = folder / f"2026-{number:04d}" / "users-1-day_part-1.ndjson"
+        files.append(DownloadedFile(path, 1000))
+    settings = parse_settings(
+        {"org": "octo", "token": "t", "report": "users-1-day", "day": "latest", "upload": "false", "path": str(folder)},
+        {"GITHUB_WORKSPACE": str(tmp_path)},
+    )
+    links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 2), (), ())
+    record = RunRecord(settings, [ReportRun(settings, links, files, folder)], None)
+
+    text = summary.markdown(record, [["### Activity"]])
+
+    assert text.count("users-1-day_part-1.ndjson") == summary.FILE_ROWS
+    assert f"_and {3 * 365 - summary.FILE_ROWS:,} more files (the `files` output lists them all)_" in text
+    assert "### Activity" in text

@@ -1,4 +1,5 @@
-"""The action's job, start to end: Settings -> report links -> files -> artifact -> outputs."""
+"""The action's job, start to end: Settings -> each report's links -> files -> team figures ->
+artifact (while the history is kept) -> trends -> outputs and summary."""
 
 from __future__ import annotations
 

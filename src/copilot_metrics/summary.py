@@ -42,6 +42,8 @@ TOP = 10
 # GitHub refuses a job summary over 1 MiB; this leaves room for the note that says it was trimmed.
 LIMIT = 1024 * 1024 - 4096
 TEAM_ROWS = 50
+# A year of days lists thousands of files; the figures below the list matter more.
+FILE_ROWS = 100
 MAX_KEYS = 1000
 OTHER = "(others)"
 UNKNOWN = "(unknown)"
@@ -216,7 +218,9 @@ def _files(files: Sequence[DownloadedFile], root: Path) -> list[str]:
     if not files:
         return []
     lines = ["| File | Size |", "| --- | ---: |"]
-    lines += [f"| `{_cell(_relative(f.path, root))}` | {_size(f.size)} |" for f in files]
+    lines += [f"| `{_cell(_relative(f.path, root))}` | {_size(f.size)} |" for f in files[:FILE_ROWS]]
+    if len(files) > FILE_ROWS:
+        lines.append(f"\n_and {len(files) - FILE_ROWS:,} more files (the `files` output lists them all)_")
     return [*lines, ""]
 
 
