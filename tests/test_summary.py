@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from copilot_metrics import summary
 from copilot_metrics.artifacts import UploadedArtifact
 from copilot_metrics.download import DownloadedFile
+from copilot_metrics.job import ReportRun, RunRecord
 from copilot_metrics.reports import ReportLinks, ReportPart
 from copilot_metrics.schema import CODE_COUNTERS as COUNTER_NAMES
 from copilot_metrics.settings import parse_settings
-from copilot_metrics.summary import AggregateStats, Distinct, ReposStats, RunRecord, Tally, TeamsStats, UsersStats
+from copilot_metrics.summary import AggregateStats, Distinct, ReposStats, Tally, UsersStats
 from emulator import data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -147,20 +148,6 @@ def test_users_report_counts_users_per_ide_and_feature() -> None:
     assert "bar [2, 3]" in text
 
 
-def test_user_teams_report_counts_users_per_team() -> None:
-    stats, text = summarize("user-teams-1-day", "user-teams-1-day_part-*.ndjson")
-
-    assert isinstance(stats, TeamsStats)
-    assert (stats.lines, stats.malformed) == (6, 1)
-    assert "**Teams:** 3  " in text
-    assert "**Users in at least one team:** 4  " in text
-    rows = [
-        line for line in text.splitlines() if line.startswith("| ") and "Users on" not in line and "---" not in line
-    ]
-    assert rows == ["| platform | 2 |", "| web | 2 |", "| data | 1 |"]
-    assert "alice" not in text
-
-
 def test_repos_report_names_repositories_and_ranks_them_by_pull_requests() -> None:
     stats, text = summarize("repos-1-day", "repos-1-day.ndjson")
 
@@ -188,15 +175,6 @@ def test_repos_report_names_repositories_and_ranks_them_by_pull_requests() -> No
     assert ranked == ["octo/web", "octo/api", "\\#99", "octo/docs"]
     assert table_row(text, "octo/api") == ["2", "1", "50%", "50%", "90"]
     assert table_row(text, "octo/docs") == ["0", "0", "n/a", "n/a", "n/a"]
-
-
-def test_text_from_the_report_cannot_inject_markdown(tmp_path: Path) -> None:
-    path = tmp_path / "teams.ndjson"
-    path.write_text('{"user_id":1,"slug":"x|<img src=x>[a](http://e)\\n# h"}\n')
-
-    text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
-
-    assert "| x\\|\\<img src=x\\>\\[a\\](http:\u2060//e) \\# h | 1 |" in text
 
 
 def test_unreadable_and_empty_files_do_not_break_the_summary(tmp_path: Path) -> None:
@@ -245,17 +223,17 @@ def record_for(tmp_path: Path, report: str, files: list[Path], links: ReportLink
         {"GITHUB_WORKSPACE": str(tmp_path)},
         today=dt.date(2026, 3, 10),
     )
-    return RunRecord(settings, links, copied, None)
+    return RunRecord(settings, [ReportRun(settings, links, copied, folder)], None)
 
 
 def test_markdown_puts_the_run_and_the_report_contents_together(tmp_path: Path) -> None:
     links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x", "y")),), ())
     record = record_for(tmp_path, "organization-28-day", fixtures("organization-28-day_part-*.ndjson"), links)
     artifact = UploadedArtifact(12, "metrics", "https://github.com/o/r/actions/runs/1/artifacts/12", "ab" * 32, 2048)
-    record = RunRecord(record.settings, record.links, record.files, artifact)
+    record = RunRecord(record.settings, record.reports, artifact)
     (tmp_path / "copilot-metrics" / "organization-28-day_part-1.csv").write_text("day\r\n")
 
-    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
+    text = summary.markdown(record, [summary.report_contents(record.settings.report, record.files)])
 
     assert text.startswith("## Copilot usage metrics: `organization-28-day` for organization `octo`\n")
     assert "**Report window:** 2026-03-01 to 2026-03-03  " in text
@@ -272,7 +250,7 @@ def test_markdown_of_a_day_range_says_which_days_had_a_report(tmp_path: Path) ->
         tmp_path, "organization-1-day", fixtures("enterprise-1-day_*.ndjson"), links, "2026-03-04..2026-03-06"
     )
 
-    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
+    text = summary.markdown(record, [summary.report_contents(record.settings.report, record.files)])
 
     assert "**Days with a report:** 2 of 3  " in text
     assert "**Days without a report:** 2026-03-06  " in text
@@ -283,7 +261,7 @@ def test_markdown_without_files_has_no_contents_section(tmp_path: Path) -> None:
     links = ReportLinks(None, None, (), (dt.date(2026, 3, 6),))
     record = record_for(tmp_path, "users-1-day", [], links, "2026-03-06")
 
-    text = summary.markdown(record, summary.report_contents(record.settings.report, record.files))
+    text = summary.markdown(record, [summary.report_contents(record.settings.report, record.files)])
 
     assert "**No report was available**" in text
     assert "###" not in text
@@ -353,7 +331,7 @@ _LINES = st.lists(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=_LINES, report=st.sampled_from(["organization-28-day", "users-1-day", "user-teams-1-day", "repos-1-day"]))
+@given(lines=_LINES, report=st.sampled_from(["organization-28-day", "users-1-day", "repos-1-day"]))
 def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], report: str) -> None:
     path = tmp_path / "report.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -365,28 +343,17 @@ def test_any_line_content_gives_a_summary(tmp_path: Path, lines: list[str], repo
     assert text.count("```") % 2 == 0
 
 
-def test_autolinks_in_report_text_are_rendered_inert(tmp_path: Path) -> None:
-    path = tmp_path / "teams.ndjson"
-    slugs = ["https://evil.example/login", "www.evil.example", "admin@evil.example", "mailto:x@evil.example"]
-    path.write_text("".join(json.dumps({"user_id": n, "slug": slug}) + "\n" for n, slug in enumerate(slugs)))
-
-    text = "\n".join(summary.summarize_files("user-teams-1-day", [path]).markdown())
-
-    for raw in ("https://", "www.", "@evil"):
-        assert raw not in text
-    assert "| https:\u2060//evil.example/login | 1 |" in text
-    assert "| www\u2060.evil.example | 1 |" in text
-    assert "| admin@\u2060evil.example | 1 |" in text
-
-
 def test_the_artifact_name_cannot_add_a_link_to_the_summary(tmp_path: Path) -> None:
     links = ReportLinks(dt.date(2026, 3, 1), dt.date(2026, 3, 3), (ReportPart(None, ("x",)),), ())
     record = record_for(tmp_path, "organization-28-day", [], links)
     url = "https://github.com/o/r/actions/runs/1/artifacts/12"
 
+    run = ReportRun(record.settings, links, [], record.reports[0].folder)
+
     def header(name: str) -> str:
         artifact = UploadedArtifact(12, name, url, "ab" * 32, 2048)
-        return summary.markdown(RunRecord(record.settings, links, [], artifact), []).splitlines()[3]
+        text = summary.markdown(RunRecord(record.settings, [run], artifact), [[]])
+        return next(line for line in text.splitlines() if line.startswith("**Artifact:**"))
 
     # A code span binds tighter than the link's brackets, and nothing inside it is markup or a link.
     assert header("Download the report](https://evil.example/login) [").startswith(

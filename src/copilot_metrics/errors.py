@@ -36,3 +36,7 @@ class HistoryError(ActionError):
 
 class DashboardError(ActionError):
     """The dashboard could not be built from the history; the artifact and the history are unaffected."""
+
+
+class ReportsFailedError(ActionError):
+    """One or more of several reports asked for failed; the others were kept."""

@@ -1,4 +1,5 @@
-"""The action's job, start to end: Settings -> report links -> files -> artifact -> outputs."""
+"""The action's job, start to end: Settings -> each report's links -> files -> team figures ->
+artifact (while the history is kept) -> trends -> outputs and summary."""
 
 from __future__ import annotations
 
@@ -7,20 +8,31 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from . import summary, tabular, workflow
+import duckdb
+
+from . import figures, summary, tabular, teams, workflow
 from .artifacts import UploadedArtifact, UploadOptions, upload_artifact
 from .download import DownloadedFile, download_report
-from .errors import ActionError, HistoryError, NoReportError
+from .errors import ActionError, HistoryError, NoReportError, ReportsFailedError
 from .history import keeping, open_store
 from .history.archive import DayOutcome
 from .history.objects import secrets as store_secrets
 from .history.store import Store
+from .history.team_table import MEMBERSHIP, USERS, keep_team_days
+from .job import BackgroundContents, ReportRun, RunRecord
 from .reports import ReportLinks, ReportsApi
-from .settings import DEFAULTS, MISSING, REVISED_DAYS, Settings, missing_window, parse_settings
+from .schema import Report, reports_of
+from .settings import ALL_REPORTS, DEFAULTS, MISSING, REVISED_DAYS, Settings, missing_window, parse_settings
+from .tabular import is_derived_name
+from .teams import TeamRow
+from .trends import Trends
+
+# The reports whose days make the team figures.
+TEAM_REPORTS = (USERS[1], MEMBERSHIP[1])
 
 # `day: missing` asks GitHub for this many days at once: well inside its limit of concurrent requests.
 MISSING_WORKERS = 4
@@ -42,7 +54,7 @@ def main() -> int:
     return 0
 
 
-def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
+def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> RunRecord:
     # Masks go first: nothing below may print a secret the runner does not yet know to hide.
     secrets = (inputs.get("token", ""), inputs.get("github-token", ""), env.get("ACTIONS_RUNTIME_TOKEN", ""))
     for secret in (*secrets, *store_secrets(env)):
@@ -65,27 +77,138 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> summary.RunRecord:
         if settings.history
         else None
     )
+    runs, failed = _fetch_all(settings, store)
+    work = Path(tempfile.mkdtemp(prefix="copilot-figures-", dir=env.get("RUNNER_TEMP") or None))
+    try:
+        return _finish(settings, store, runs, failed, workspace, env, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _fetch_all(settings: Settings, store: Store | None) -> tuple[list[ReportRun], dict[str, str]]:
+    """Each report asked for, in turn; with several, one that fails is noted and the others go on."""
+    runs: list[ReportRun] = []
+    failed: dict[str, str] = {}
+    for report in settings.reports:
+        try:
+            runs.append(_fetch(settings.for_report(report), store, _folder(settings, report)))
+        except ActionError as failure:
+            if not settings.several:
+                raise
+            failed[report.name] = str(failure)
+            workflow.info(f"The {report} report failed; the other reports go on: {failure}")
+    if failed and not runs:
+        raise ReportsFailedError(_failures(failed))
+    return runs, failed
+
+
+def _fetch(settings: Settings, store: Store | None, folder: Path) -> ReportRun:
     api = ReportsApi(settings, log=workflow.info, on_secret=workflow.mask)
     with workflow.group(f"Asking GitHub for the {settings.report} report of {settings.owner}"):
         links = _report_links(settings, api, store)
     _handle_missing(settings, links)
-    downloaded = _download(settings, api, links)
-    files = _with_csv(settings, downloaded)
-    contents = summary.BackgroundContents(settings.report, files) if settings.summary and files else None
+    downloaded = _download(api, links, folder)
+    return ReportRun(settings, links, _with_csv(settings, downloaded), folder)
+
+
+def _finish(
+    settings: Settings,
+    store: Store | None,
+    runs: list[ReportRun],
+    failed: dict[str, str],
+    workspace: Path,
+    env: Mapping[str, str],
+    work: Path,
+) -> RunRecord:
+    # The user-teams report is summarised from its table with the team figures, small teams hidden.
+    read = [run for run in runs if run.settings.report.kind != "user-teams"]
+    contents = BackgroundContents(read) if settings.summary and any(run.files for run in read) else None
+    found = _team_figures(settings, store, runs, work / "teams")
+    extra = [_team_csv(settings, found.rows)] if settings.csv and found.rows else []
     # The history is written while the artifact uploads; its failure fails the step only once the
     # artifact is safe.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as pool:
         log: list[str] = []
-        kept = pool.submit(_keep_history, settings, store, links, downloaded, env, log) if store else None
-        artifact = _upload(settings, links, files)
+        kept = pool.submit(_keep_history, settings, store, runs, env, log) if store else None
+        artifact = _upload(settings, runs, extra)
     outcomes, failure = _history_result(store, kept, log)
-    record = summary.RunRecord(settings, links, files, artifact)
+    found_trends = _trends(settings, store, work / "trends") if store and failure is None and settings.summary else None
+    record = RunRecord(settings, runs, artifact, failed, extra, found.rows, found_trends)
     workflow.set_outputs(outputs(record, workspace) | history_outputs(store, outcomes))
     if settings.summary:
-        workflow.append_summary(summary.markdown(record, contents.result() if contents else []))
+        workflow.append_summary(summary.markdown(record, _contents(settings, runs, contents, found)))
     if failure is not None:
         raise failure
+    if failed:
+        raise ReportsFailedError(_failures(failed))
     return record
+
+
+def _folder(settings: Settings, report: Report) -> Path:
+    """Where a report's files go: `path` for a lone report, `path/<report>` when several were asked."""
+    return settings.path / report.name if settings.several else settings.path
+
+
+def _failures(failed: Mapping[str, str]) -> str:
+    named = "; ".join(f"{report}: {why}" for report, why in failed.items())
+    return f"{len(failed)} report(s) failed, the others were kept: {named}"
+
+
+def _team_figures(
+    settings: Settings, store: Store | None, runs: Sequence[ReportRun], work: Path
+) -> figures.TeamFigures:
+    downloaded = {
+        run.settings.report.name: [file.path for file in run.files if not is_derived_name(file.path.name)]
+        for run in runs
+        if run.settings.report.name in TEAM_REPORTS
+    }
+    if not downloaded or not (settings.summary or settings.csv):
+        return figures.TeamFigures([], None)
+    with workflow.group("Computing the team figures"):
+        try:
+            found = figures.team_figures(downloaded, store, settings.min_group_size, work)
+        except (ActionError, duckdb.Error) as failure:  # team figures must never cost the run its artifact
+            workflow.warning(f"The team figures could not be computed: {_first_line(failure)}")
+            return figures.TeamFigures([], None)
+        days = len({row.day for row in found.rows})
+        hidden = sum(row.teams for row in found.rows if row.team.startswith("other teams"))
+        workflow.info(
+            f"Team figures for {days} day(s): {len(found.rows)} row(s) shown, {hidden} small team-day(s) added up"
+        )
+    return found
+
+
+def _contents(
+    settings: Settings, runs: Sequence[ReportRun], background: BackgroundContents | None, found: figures.TeamFigures
+) -> list[list[str]]:
+    """Each report's summary lines, in the order of `runs`."""
+    computed = iter(background.result() if background else [])
+    contents = []
+    for run in runs:
+        if run.settings.report.kind == "user-teams":
+            contents.append(
+                summary.membership_section(found.memberships, settings.min_group_size) if found.memberships else []
+            )
+        else:
+            contents.append(next(computed, []))
+    return contents
+
+
+def _first_line(failure: Exception) -> str:
+    return (str(failure).splitlines() or [type(failure).__name__])[0][:300]
+
+
+def _team_csv(settings: Settings, rows: Sequence[TeamRow]) -> DownloadedFile:
+    path = teams.write_csv(rows, settings.path / teams.CSV_NAME)
+    return DownloadedFile(path, path.stat().st_size)
+
+
+def _trends(settings: Settings, store: Store, work: Path) -> Trends | None:
+    try:
+        return figures.history_trends(store, settings.min_group_size, work)
+    except (ActionError, duckdb.Error) as failure:  # trends must never cost the run its outputs
+        workflow.warning(f"The trends could not be computed from the history: {_first_line(failure)}")
+        return None
 
 
 def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> ReportLinks:
@@ -103,19 +226,23 @@ def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> R
 
 
 def _keep_history(
-    settings: Settings,
-    store: Store,
-    links: ReportLinks,
-    files: list[DownloadedFile],
-    env: Mapping[str, str],
-    log: list[str],
+    settings: Settings, store: Store, runs: Sequence[ReportRun], env: Mapping[str, str], log: list[str]
 ) -> list[DayOutcome]:
+    """Keep every report's days, then the team days they complete, then finish the store once."""
     work = Path(tempfile.mkdtemp(prefix="copilot-history-", dir=env.get("RUNNER_TEMP") or None))
     try:
-        days = keeping.day_files(settings.report.name, [file.path for file in files], links.end, settings.report.daily)
-        outcomes = keeping.keep(store, days, work, log.append)
-        changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"})
-        if changed and store.finish(f"Keep {settings.report} of {settings.owner}: {', '.join(changed)}"):
+        outcomes: list[DayOutcome] = []
+        for run in runs:
+            files = [file.path for file in run.files if not is_derived_name(file.path.name)]
+            report = run.settings.report
+            outcomes += keeping.keep(
+                store, keeping.day_files(report.name, files, run.links.end, report.daily), work, log.append
+            )
+        touched = {o.day for o in outcomes if o.change != "unchanged" and o.report in TEAM_REPORTS}
+        team_days = keep_team_days(store, touched, work, log.append)
+        changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"} | set(team_days))
+        reports = ", ".join(run.settings.report.name for run in runs)
+        if changed and store.finish(f"Keep {reports} of {settings.owner}: {', '.join(changed)}"):
             log.append(f"Committed {len(changed)} day(s) to {store.url}")
         return outcomes
     except OSError as failure:
@@ -148,11 +275,11 @@ def history_outputs(store: Store | None, outcomes: list[DayOutcome]) -> dict[str
     return {"history-days": json.dumps(changed), "history-url": store.url if store else ""}
 
 
-def _download(settings: Settings, api: ReportsApi, links: ReportLinks) -> list[DownloadedFile]:
+def _download(api: ReportsApi, links: ReportLinks, folder: Path) -> list[DownloadedFile]:
     if not links.parts:
         return []
     with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
-        return download_report(links, settings.path, api.fresh_links, workflow.info)
+        return download_report(links, folder, api.fresh_links, workflow.info)
 
 
 def _with_csv(settings: Settings, files: list[DownloadedFile]) -> list[DownloadedFile]:
@@ -163,13 +290,14 @@ def _with_csv(settings: Settings, files: list[DownloadedFile]) -> list[Downloade
     return files + [DownloadedFile(path, path.stat().st_size) for path in converted]
 
 
-def _upload(settings: Settings, links: ReportLinks, files: list[DownloadedFile]) -> UploadedArtifact | None:
+def _upload(settings: Settings, runs: Sequence[ReportRun], extra: Sequence[DownloadedFile]) -> UploadedArtifact | None:
+    files = [file for run in runs for file in run.files]
     if not settings.upload or not files or settings.runtime is None:
         return None
-    name = settings.artifact_name or default_artifact_name(settings, links)
+    name = settings.artifact_name or default_artifact_name(settings, _window(runs))
     with workflow.group(f"Uploading artifact {name}"):
         artifact = upload_artifact(
-            [file.path for file in files],
+            [file.path for file in [*files, *extra]],
             settings.path,
             UploadOptions(name, settings.compression_level, settings.retention_days, settings.overwrite),
             settings.runtime,
@@ -196,21 +324,38 @@ def _handle_missing(settings: Settings, links: ReportLinks) -> None:
         workflow.info(message)
 
 
-def default_artifact_name(settings: Settings, links: ReportLinks) -> str:
-    """A name unique to scope, report and window, so that two reports never collide in one run."""
+Window = tuple[dt.date | None, dt.date | None]
+
+
+def _window(runs: Sequence[ReportRun]) -> Window:
+    """The union of the reports' windows: the first day any covers to the last."""
+    starts = [run.links.start for run in runs if run.links.start is not None]
+    ends = [run.links.end for run in runs if run.links.end is not None]
+    return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+def default_artifact_name(settings: Settings, window: Window) -> str:
+    """A name unique to scope, reports and window, so that two runs' artifacts never collide in one run."""
     scope = "enterprise" if settings.scope == "enterprise" else "org"
-    window = "" if links.start is None else links.start.isoformat()
-    if links.end is not None and links.end != links.start:
-        window += f"_{links.end.isoformat()}"
-    return f"copilot-metrics_{scope}-{settings.owner}_{settings.report}_{window}"
+    start, end = window
+    days = "" if start is None else start.isoformat()
+    if end is not None and end != start:
+        days += f"_{end.isoformat()}"
+    return f"copilot-metrics_{scope}-{settings.owner}_{_reports_name(settings)}_{days}"
 
 
-def outputs(record: summary.RunRecord, workspace: Path) -> dict[str, str]:
-    links, artifact = record.links, record.artifact
+def _reports_name(settings: Settings) -> str:
+    if settings.reports == reports_of(settings.scope):
+        return ALL_REPORTS
+    return "+".join(report.name for report in settings.reports) or settings.report.name
+
+
+def outputs(record: RunRecord, workspace: Path) -> dict[str, str]:
+    start, end = _window(record.reports)
     return {
-        "report_start_day": links.start.isoformat() if links.start else "",
-        "report_end_day": links.end.isoformat() if links.end else "",
-        **_artifact_outputs(artifact),
+        "report_start_day": start.isoformat() if start else "",
+        "report_end_day": end.isoformat() if end else "",
+        **_artifact_outputs(record.artifact),
         "directory": str(record.settings.path),
         "files": json.dumps([_relative_to(file.path, workspace) for file in record.files]),
     }

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -42,6 +42,8 @@ DEFAULTS: Mapping[str, str] = {
     "if-no-report": "warn",
     "history": "",
     "github-token": "",
+    "min-group-size": "5",
+    "show-users": "false",
 }
 
 # The report names each scope offers, its default first (the command line lists them).
@@ -56,6 +58,10 @@ DATA_STARTS: Mapping[Scope, dt.date] = {
 }
 
 MAX_RANGE_DAYS = 366
+# `report: all` asks for every report of the scope; a list names several, comma or newline separated.
+ALL_REPORTS = "all"
+# A group this small or larger may be shown; larger bounds would hide every team of most organizations.
+MIN_GROUP_SIZES = (1, 1000)
 # GitHub keeps artifacts of private and internal repositories up to 400 days, of public ones 90;
 # the runner says which applies (GITHUB_RETENTION_DAYS) and the lower figure wins.
 MAX_RETENTION_DAYS = 400
@@ -107,6 +113,21 @@ class Settings:
     warnings: tuple[str, ...] = ()
     history: str = ""  # a validated history location; "" keeps none
     github_token: str = ""
+    # Every report asked for, in the scope's order; `report` and `days` are those of the first one
+    # until for_report() narrows the settings to another.
+    reports: tuple[Report, ...] = ()
+    daily_days: DaySelection = None  # what `day` selects for the 1-day reports among them
+    min_group_size: int = 5
+    show_users: bool = False
+
+    @property
+    def several(self) -> bool:
+        """Several reports were asked for: each gets a folder of its own under `path`."""
+        return len(self.reports) > 1
+
+    def for_report(self, report: Report) -> Settings:
+        """The settings of one of the reports asked for: `day` applies to 1-day reports only."""
+        return replace(self, report=report, days=self.daily_days if report.daily else None)
 
 
 def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.date | None = None) -> Settings:
@@ -114,8 +135,8 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
     raw = {name: inputs.get(name, default).strip() for name, default in DEFAULTS.items()}
     warnings: list[str] = []
     scope, owner = _scope_and_owner(raw["org"], raw["enterprise"], env)
-    report = _report(raw["report"], scope)
-    days = _days(raw["day"], report, scope, today or _utc_today(), warnings)
+    reports = _reports(raw["report"], scope)
+    days = _days_of(raw["day"], reports, scope, today or _utc_today(), warnings)
     history = _history(raw["history"], days, env)
     upload = _boolean("upload", raw["upload"])
     retention_days = _retention_days(raw["retention-days"], env, warnings)
@@ -123,8 +144,8 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
         scope=scope,
         owner=owner,
         token=_token(raw["token"]),
-        report=report,
-        days=days,
+        report=reports[0],
+        days=days if reports[0].daily else None,
         api_url=_api_url(raw["api-url"] or env.get("GITHUB_API_URL", "") or "https://api.github.com"),
         artifact_name=_artifact_name(raw["artifact-name"]),
         retention_days=retention_days,
@@ -139,6 +160,10 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
         warnings=tuple(warnings),
         history=history,
         github_token=raw["github-token"],
+        reports=reports,
+        daily_days=days,
+        min_group_size=_integer_in("min-group-size", raw["min-group-size"], *MIN_GROUP_SIZES),
+        show_users=_boolean("show-users", raw["show-users"]),
     )
 
 
@@ -200,13 +225,35 @@ def _token(value: str) -> str:
     return value
 
 
+def _reports(value: str, scope: Scope) -> tuple[Report, ...]:
+    """The reports a list names (comma or newline separated), or every report of the scope for `all`."""
+    names = [name.strip() for name in re.split(r"[,\n]", value) if name.strip()]
+    if names == [ALL_REPORTS]:
+        return reports_of(scope)
+    if ALL_REPORTS in names:
+        raise InputError(
+            f"Input 'report' mixes '{ALL_REPORTS}' with report names: use '{ALL_REPORTS}' alone, or list the reports."
+        )
+    chosen = {_report(name, scope) for name in names} if names else {_report("", scope)}
+    return tuple(report for report in reports_of(scope) if report in chosen)
+
+
+def _days_of(
+    value: str, reports: tuple[Report, ...], scope: Scope, today: dt.date, warnings: list[str]
+) -> DaySelection:
+    """The day selection of the 1-day reports asked for; with none, the same checks as a lone 28-day report."""
+    daily = next((report for report in reports if report.daily), reports[0])
+    return _days(value, daily, scope, today, warnings)
+
+
 def _report(value: str, scope: Scope) -> Report:
     offered = reports_of(scope)
     chosen = next((report for report in offered if report.name == value), None) if value else offered[0]
     if chosen is None:
         where = "an enterprise" if scope == "enterprise" else "an organization"
         raise InputError(
-            f"Input 'report' is {value!r}, which is not a report of {where}. Use one of: {', '.join(REPORTS[scope])}."
+            f"Input 'report' is {value!r}, which is not a report of {where}. Use one of: {', '.join(REPORTS[scope])}; "
+            f"several of them, comma separated; or '{ALL_REPORTS}'."
         )
     return chosen
 

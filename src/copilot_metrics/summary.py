@@ -21,26 +21,29 @@ import datetime as dt
 import functools
 import hashlib
 import math
-import multiprocessing
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .artifacts import UploadedArtifact
 from .download import DownloadedFile
 from .ndjson import Record, entries, number, records, rows, value_at
-from .reports import ReportLinks
 from .schema import CODE_COUNTERS as COUNTERS
 from .schema import Report, ReportKind, report_named
-from .settings import Settings
 from .tabular import is_derived_name
+from .teams import CSV_NAME, SUMS, Memberships, TeamRow
+from .trends import MIN_DAYS, Trends, Week
+
+if TYPE_CHECKING:
+    from .job import ReportRun, RunRecord
 
 TOP = 10
+# GitHub refuses a job summary over 1 MiB; this leaves room for the note that says it was trimmed.
+LIMIT = 1024 * 1024 - 4096
 TEAM_ROWS = 50
+# A year of days lists thousands of files; the figures below the list matter more.
+FILE_ROWS = 100
 MAX_KEYS = 1000
 OTHER = "(others)"
 UNKNOWN = "(unknown)"
@@ -129,19 +132,19 @@ _REVIEW_STAGES = {
 Totals = dict[str, float]
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    """What one run produced, as the summary and the outputs describe it."""
-
-    settings: Settings
-    links: ReportLinks
-    files: Sequence[DownloadedFile]
-    artifact: UploadedArtifact | None
-
-
-def markdown(record: RunRecord, contents: Sequence[str]) -> str:
-    """The job summary of a run: the report's window, files and artifact, then `contents`."""
-    return "\n".join([*_header(record), *contents]) + "\n"
+def markdown(record: RunRecord, contents: Sequence[Sequence[str]], limit: int = LIMIT) -> str:
+    """The job summary of a run: each report's window, files and `contents` (in the order of
+    record.reports), then the team figures and the trends; trimmed with a note to `limit` bytes."""
+    several = record.settings.several
+    blocks = [_title(record)]
+    for run, lines in zip(record.reports, contents, strict=True):
+        blocks.append([*_report_header(run, record.settings.path, several), *lines])
+    if record.extra_files:
+        blocks.append(_files(record.extra_files, record.settings.path))
+    blocks.append(team_section(record.team_rows, record.settings.min_group_size))
+    if record.trends is not None:
+        blocks.append(trend_section(record.trends))
+    return fit(blocks, limit)
 
 
 def report_contents(report: Report | str, files: Iterable[DownloadedFile]) -> list[str]:
@@ -158,63 +161,67 @@ def summarize_files(report: Report | str, paths: Iterable[Path]) -> ReportStats:
     return stats
 
 
-class BackgroundContents:
-    """report_contents() computed in a child process while the caller uploads.
-
-    Reading a large report is CPU work that holds Python's global lock, and so is much of the
-    upload; a second process lets both use a core of their own. The child is forked, so it
-    starts at once with everything already imported."""
-
-    def __init__(self, report: Report | str, files: Sequence[DownloadedFile]) -> None:
-        context = multiprocessing.get_context("fork")
-        self._receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_send_contents, args=(sender, report, list(files)), daemon=True)
-        self._process.start()
-        sender.close()
-
-    def result(self) -> list[str]:
-        try:
-            lines: list[str] = self._receiver.recv()
-        except EOFError:
-            lines = ["_The report's contents could not be summarised._", ""]
-        self._process.join()
-        return lines
+def fit(blocks: Sequence[Sequence[str]], limit: int = LIMIT) -> str:
+    """The blocks' lines as one Markdown text of at most `limit` UTF-8 bytes: whole blocks while
+    they fit, then a note of what was left out. A block too long alone is cut at a line."""
+    note = "\n_The summary was trimmed to stay under GitHub's 1 MiB limit; everything is in the artifact's files._\n"
+    budget = limit - len(note.encode())
+    kept: list[str] = []
+    used = 0
+    for block in blocks:
+        for line in block:
+            size = len(line.encode()) + 1
+            if used + size > budget:
+                return "\n".join(kept) + "\n" + note
+            kept.append(line)
+            used += size
+    return "\n".join(kept) + "\n"
 
 
-def _send_contents(sender: Connection, report: Report | str, files: list[DownloadedFile]) -> None:
-    try:
-        lines = report_contents(report, files)
-    except Exception as failure:  # a summary must never cost the run its artifact
-        lines = [f"_The report's contents could not be summarised ({type(failure).__name__})._", ""]
-    sender.send(lines)
-    sender.close()
+def _title(record: RunRecord) -> list[str]:
+    settings = record.settings
+    scope = "enterprise" if settings.scope == "enterprise" else "organization"
+    if settings.several:
+        names = ", ".join(f"`{report}`" for report in settings.reports)
+        lines = [f"## Copilot usage metrics: {len(settings.reports)} reports for {scope} `{settings.owner}`", ""]
+        lines.append(f"**Reports:** {names}  ")
+    else:
+        lines = [f"## Copilot usage metrics: `{settings.report}` for {scope} `{settings.owner}`", ""]
+    if record.artifact:
+        artifact = record.artifact
+        link = f"[{_code(artifact.name)}]({artifact.url})"
+        lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
+    for report, why in record.failed.items():
+        lines.append(f"**Failed:** `{report}`: {_text(why)}  ")
+    return [*lines, ""] if settings.several else lines
 
 
-def _header(record: RunRecord) -> list[str]:
-    settings, links = record.settings, record.links
-    scope = "Enterprise" if settings.scope == "enterprise" else "Organization"
-    lines = [f"## Copilot usage metrics: `{settings.report}` for {scope.lower()} `{settings.owner}`", ""]
+def _report_header(run: ReportRun, root: Path, several: bool) -> list[str]:
+    links = run.links
+    lines = [f"### Report `{run.settings.report}`", ""] if several else []
     if links.start and links.end:
         window = links.start.isoformat() if links.start == links.end else f"{links.start} to {links.end}"
         lines.append(f"**Report window:** {window}  ")
     else:
         lines.append("**No report was available** for what was asked.  ")
-    if record.artifact:
-        artifact = record.artifact
-        link = f"[{_code(artifact.name)}]({artifact.url})"
-        lines.append(f"**Artifact:** {link} ({_size(artifact.size)}, sha256 `{artifact.digest[:12]}…`)  ")
     asked = len(links.parts) + len(links.missing_days)
-    if settings.report.daily and asked > 1:
+    if run.settings.report.daily and asked > 1:
         lines.append(f"**Days with a report:** {len(links.parts)} of {asked}  ")
     if links.missing_days:
         days = ", ".join(day.isoformat() for day in links.missing_days)
         lines.append(f"**Days without a report:** {days}  ")
     lines.append("")
-    if record.files:
-        lines += ["| File | Size |", "| --- | ---: |"]
-        lines += [f"| `{_cell(_relative(f.path, settings.path))}` | {_size(f.size)} |" for f in record.files]
-        lines.append("")
-    return lines
+    return lines + _files(run.files, root)
+
+
+def _files(files: Sequence[DownloadedFile], root: Path) -> list[str]:
+    if not files:
+        return []
+    lines = ["| File | Size |", "| --- | ---: |"]
+    lines += [f"| `{_cell(_relative(f.path, root))}` | {_size(f.size)} |" for f in files[:FILE_ROWS]]
+    if len(files) > FILE_ROWS:
+        lines.append(f"\n_and {len(files) - FILE_ROWS:,} more files (the `files` output lists them all)_")
+    return [*lines, ""]
 
 
 class Distinct:
@@ -431,41 +438,6 @@ class UsersStats(ReportStats):
         return lines + _chart("Active users per day", {day: totals["users"] for day, totals in self.days.items()})
 
 
-class TeamsStats(ReportStats):
-    """User-teams reports: one line per user and team. Team slugs are shown, logins never."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.teams = Tally()
-        self.users = Distinct()
-        self.days: set[str] = set()
-
-    def add(self, record: Record) -> bool:
-        slug = record.get("slug")
-        user = _hashable(record.get("user_id", record.get("user_login")))
-        if not isinstance(slug, str) or user is None:
-            return False
-        day = _day(record.get("day")) or UNKNOWN
-        self.days.add(day)
-        per_day = self.teams.totals(slug)
-        per_day[day] = per_day.get(day, 0) + 1
-        self.users.add(user)
-        return True
-
-    def sections(self) -> list[str]:
-        if not self.teams.by_key:
-            return ["No team was found in the report files.", ""]
-        latest = max(self.days)
-        lines = [
-            "### Teams",
-            "",
-            f"**Teams:** {len(self.teams.by_key):,}  ",
-            f"**Users in at least one team:** {_distinct(self.users)}  ",
-            "",
-        ]
-        return lines + _users_per_key("Team", self.teams, latest, len(self.days), TEAM_ROWS)
-
-
 class ReposStats(ReportStats):
     """Repos reports: one line per repository and day, named owner/name, ranked by pull requests."""
 
@@ -575,7 +547,6 @@ class _Medians:
 _STATS: Mapping[ReportKind, Callable[[], ReportStats]] = {
     "aggregate": AggregateStats,
     "users": UsersStats,
-    "user-teams": TeamsStats,
     "repos": ReposStats,
 }
 
@@ -867,3 +838,176 @@ def _size(count: int) -> str:
             return f"{count:,} bytes" if unit == "bytes" else f"{size:,.1f} {unit}"
         size /= 1024
     return f"{count:,} bytes"
+
+
+def team_section(rows: Sequence[TeamRow], min_group_size: int) -> list[str]:
+    """The team figures of the latest day that has them: only rows people may read (teams.shown)."""
+    if not rows:
+        return []
+    latest = max(row.day for row in rows)
+    days = len({row.day for row in rows})
+    shown = [row for row in rows if row.day == latest]
+    head = [
+        "Team",
+        "Active users",
+        "Interactions",
+        "Code generations",
+        "Code acceptances",
+        "Acceptance rate",
+        "Lines added",
+        "Lines deleted",
+        "AI credits",
+        "Chat",
+        "Agent",
+        "CLI",
+        "Code review",
+    ]
+    lines = [f"### Teams on {latest}", ""]
+    if days > 1:
+        lines += [
+            f"Team figures of {days} days are in `{CSV_NAME}` (with `csv: true`) and the history's `team_daily`.",
+            "",
+        ]
+    lines += [_row(head), _rule(len(head))]
+    for row in shown[:TEAM_ROWS]:
+        sums = row.sums
+        lines.append(
+            _row(
+                [
+                    _text(row.team),
+                    _number(row.active_users),
+                    *(_number(sums[name]) for name in SUMS[:3]),
+                    _percent(row.acceptance_rate),
+                    *(_number(sums[name]) for name in SUMS[3:]),
+                    *(_number(count) for count in row.users_of.values()),
+                ]
+            )
+        )
+    if len(shown) > TEAM_ROWS:
+        lines.append(f"\n_and {len(shown) - TEAM_ROWS:,} more teams in `{CSV_NAME}`_")
+    lines += [
+        "",
+        f'_Teams with fewer than {min_group_size} active users are added up in "other teams"; '
+        "a user in several teams counts in each._",
+        "",
+    ]
+    return lines
+
+
+def trend_section(found: Trends) -> list[str]:
+    """Weekly activity, the last 28 days against the 28 before, distinct users, and the teams that moved most."""
+    lines = ["### Trends from the history", ""]
+    if found.days < MIN_DAYS:
+        return [
+            *lines,
+            f"The history holds {found.days} day(s) of `users-1-day` reports; trends start at {MIN_DAYS}.",
+            "",
+        ]
+    lines += [f"The history holds {found.days} day(s) of `users-1-day` reports up to {found.latest}.", ""]
+    lines += _weekly(found.weeks)
+    lines += _distinct_users(found)
+    lines += _change(found)
+    if found.movers:
+        lines += [
+            "#### Teams that moved most (average daily active users)",
+            "",
+            _row(["Team", "Previous 28 days", "Last 28 days", "Change"]),
+            _rule(4),
+        ]
+        for mover in found.movers:
+            lines.append(
+                _row(
+                    [
+                        _text(mover.team),
+                        _number(round(mover.before, 1)),
+                        _number(round(mover.after, 1)),
+                        _signed(mover.after - mover.before),
+                    ]
+                )
+            )
+        lines.append("")
+    return lines
+
+
+def _weekly(weeks: Sequence[Week]) -> list[str]:
+    head = ["Week of", "Days", "Active users", "Interactions", "Acceptance rate", "AI credits"]
+    lines = ["#### By week", "", _row(head), _rule(len(head))]
+    for week in weeks:
+        f = week.figures
+        lines.append(
+            _row(
+                [
+                    week.start.isoformat(),
+                    str(week.days),
+                    _number(f.active_users),
+                    _number(f.interactions),
+                    _percent(f.acceptance_rate),
+                    _number(round(f.ai_credits, 1)),
+                ]
+            )
+        )
+    lines.append("")
+    return lines + _chart("Active users by week", {week.start.isoformat(): week.figures.active_users for week in weeks})
+
+
+def _distinct_users(found: Trends) -> list[str]:
+    lines = ["#### Distinct active users", "", _row(["Last 7 days", "Last 28 days", "Last 90 days"]), _rule(3)]
+    cells = [NOT_APPLICABLE if count is None else _number(count) for count in found.distinct.values()]
+    return [*lines, _row(cells), ""]
+
+
+def _change(found: Trends) -> list[str]:
+    if found.last is None or found.previous is None:
+        return [f"_The change against the previous 28 days needs 56 days of history; it holds {found.days}._", ""]
+    last, previous = found.last, found.previous
+    head = ["", "Previous 28 days", "Last 28 days", "Change"]
+    lines = ["#### Last 28 days against the 28 before", "", _row(head), _rule(4)]
+    for title, before, after in (
+        ("Active users", previous.active_users, last.active_users),
+        ("Interactions", previous.interactions, last.interactions),
+        ("AI credits", previous.ai_credits, last.ai_credits),
+    ):
+        lines.append(_row([title, _number(round(before, 1)), _number(round(after, 1)), _percent_change(before, after)]))
+    rate_before, rate_after = previous.acceptance_rate, last.acceptance_rate
+    points = (
+        NOT_APPLICABLE
+        if rate_before is None or rate_after is None
+        else f"{100 * (rate_after - rate_before):+.1f} points"
+    )
+    lines.append(_row(["Acceptance rate", _percent(rate_before), _percent(rate_after), points]))
+    return [*lines, ""]
+
+
+def _percent(rate: float | None) -> str:
+    return NOT_APPLICABLE if rate is None else f"{100 * rate:.1f}%"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.1f}"
+
+
+def _percent_change(before: float, after: float) -> str:
+    return NOT_APPLICABLE if not before else f"{100 * (after - before) / before:+.1f}%"
+
+
+def membership_section(found: Memberships, min_group_size: int) -> list[str]:
+    """The user-teams report: how many teams and members, per team on its latest day (small teams added up)."""
+    if not found.rows:
+        return ["No team was found in the report files.", ""]
+    latest = max(row.day for row in found.rows)
+    lines = [
+        "### Teams",
+        "",
+        f"**Teams:** {found.teams:,}  ",
+        f"**Users in at least one team:** {found.users:,}  ",
+        "",
+        f"### Members per team on {latest}",
+        "",
+        _row(["Team", "Members"]),
+        _rule(2),
+    ]
+    shown = [row for row in found.rows if row.day == latest]
+    lines += [_row([_text(row.team), _number(row.members)]) for row in shown[:TEAM_ROWS]]
+    if len(shown) > TEAM_ROWS:
+        lines.append(f"\n_and {len(shown) - TEAM_ROWS:,} more_")
+    return [*lines, "", f'_Teams with fewer than {min_group_size} members are added up in "other teams"._', ""]

@@ -15,6 +15,7 @@ import duckdb
 from .archive import RAW_SUFFIX, SUM_SUFFIX, table_key
 from .store import Store
 from .tables import build, table_names
+from .team_table import keep_team_days
 
 Log = Callable[[str], None]
 _PARTITION = re.compile(r"raw/([^/]+)/((?:end_)?day=\d{4}-\d{2}-\d{2})/")
@@ -64,6 +65,7 @@ def verify(store: Store, log: Log) -> list[str]:
 def rebuild(store: Store, log: Log) -> int:
     """Every table again from the raw files (after a schema change); returns the days rebuilt."""
     count = 0
+    rebuilt: set[str] = set()
     for part in partitions(store):
         if not part.daily:
             continue
@@ -74,6 +76,10 @@ def rebuild(store: Store, log: Log) -> int:
                 store.write(table_key(table, part.day, part.report), path)
         log(f"{part.report} {part.day}: tables rebuilt")
         count += 1
+        rebuilt.add(part.day)
+    # The team days derive from the rebuilt user and membership tables, so they go again too.
+    with tempfile.TemporaryDirectory(prefix="copilot-history-") as scratch:
+        keep_team_days(store, rebuilt, Path(scratch), log)
     if count:
         store.finish(f"Rebuild the tables of {count} day(s)")
     return count

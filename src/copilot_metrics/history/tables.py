@@ -58,10 +58,11 @@ def table_names(report: str) -> tuple[str, ...]:
     return TABLES_OF[schema.report_named(report).kind]
 
 
-def build(report: str, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
-    """Each table of `report` for the day in `files`, as a Parquet file in `scratch`."""
+def build(report: str, files: Sequence[Path], scratch: Path, only: Sequence[str] = ()) -> dict[str, Path]:
+    """Each table of `report` (or those of them in `only`) for the day in `files`, as a Parquet file in `scratch`."""
+    kind = schema.report_named(report).kind
     try:
-        return _build(schema.report_named(report).kind, files, scratch)
+        return _build(kind, files, scratch, [table for table in TABLES_OF[kind] if not only or table in only])
     except duckdb.Error as failure:
         raise HistoryError(
             f"DuckDB could not derive the tables of the {report} report ({type(failure).__name__}: "
@@ -69,7 +70,7 @@ def build(report: str, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
         ) from None
 
 
-def _build(kind: ReportKind, files: Sequence[Path], scratch: Path) -> dict[str, Path]:
+def _build(kind: ReportKind, files: Sequence[Path], scratch: Path, names: Sequence[str]) -> dict[str, Path]:
     spill = scratch / "spill"
     spill.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(
@@ -85,7 +86,7 @@ def _build(kind: ReportKind, files: Sequence[Path], scratch: Path) -> dict[str, 
         db.execute(f"COPY (SELECT * FROM {_read_json(kind, files)}) TO {_quoted(str(staged))} {STAGED}")
         source = f"read_parquet({_quoted(str(staged))})"
         written = {}
-        for table in TABLES_OF[kind]:
+        for table in names:
             target = scratch / f"{table}.parquet"
             query = _breakdown_query(kind, source) if table == "breakdown_daily" else _row_query(kind, source)
             db.execute(f"COPY ({query}) TO {_quoted(str(target))} {PARQUET}")
