@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from . import summary, tabular, workflow
@@ -17,8 +17,14 @@ from .settings import DEFAULTS, Settings, parse_settings
 
 def main() -> int:
     """Run as the action's container entry point; returns the process exit code."""
+    workflow.set_mode("action")
+    return guarded(lambda: run(workflow.read_inputs(DEFAULTS), os.environ))
+
+
+def guarded(job: Callable[[], object]) -> int:
+    """Run `job`; every failure ends as one error line and exit code 1, never a traceback."""
     try:
-        run(workflow.read_inputs(DEFAULTS), os.environ)
+        job()
     except ActionError as failure:
         workflow.error(str(failure))
         return 1
@@ -26,6 +32,13 @@ def main() -> int:
         workflow.error(
             f"Writing the report files failed: {failure.strerror or failure} ({failure.filename or 'no file'}). "
             "Check the runner's free disk space and the 'path' input."
+        )
+        return 1
+    except Exception as failure:  # the last resort: anything else still ends in one line
+        # Only the exception's type: its text may hold a URL with a signature or other outside data.
+        workflow.error(
+            f"The action failed unexpectedly ({type(failure).__name__}). Re-run the job; if it repeats, "
+            "report it to the action's maintainers with the step's log."
         )
         return 1
     return 0
