@@ -70,7 +70,7 @@ def _download(settings: Settings, api: ReportsApi, links: ReportLinks) -> list[D
     if not links.parts:
         return []
     with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
-        return download_report(links, settings.path, api.fresh_links, workflow.info)
+        return download_report(links, settings.path, api.fresh_links, workflow.info, warn=workflow.warning)
 
 
 def _with_csv(settings: Settings, files: list[DownloadedFile]) -> list[DownloadedFile]:

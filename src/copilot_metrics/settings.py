@@ -7,7 +7,6 @@ request built from an unchecked value.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .artifacts import ArtifactRuntime, validate_artifact_name
 from .errors import InputError
+from .transport import is_loopback
 
 Scope = Literal["organization", "enterprise"]
 IfNoReport = Literal["warn", "error", "ignore"]
@@ -280,16 +280,6 @@ def _api_url_problem(value: str) -> str:
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         return "it must not hold credentials, a query or a fragment"
     return ""
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses, the only hosts plain http may reach."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _artifact_name(value: str) -> str:
