@@ -290,9 +290,15 @@ def _receive(response: requests.Response, progress: _Progress, patience: float) 
     out = progress.out
     if not _continues(response, progress):
         progress.restart()
+        if response.status_code == 206:
+            # A part of another version of the file (or of another range): ask for all of it.
+            return Retry("the file changed while it was being downloaded", retry_after=0.0)
     if not out.tell():
-        progress.validator = _validator(response)
-        progress.total = _expected_end(response, 0)
+        # An encoded body (sent despite our Accept-Encoding: identity) is stored decoded: its
+        # Content-Length counts other bytes (urllib3 checks those), and its offsets cannot resume.
+        encoded = _encoded(response)
+        progress.validator = "" if encoded else _validator(response)
+        progress.total = None if encoded else _expected_end(response, 0)
     expected = progress.total
     if expected is not None and expected > MAX_FILE_BYTES:
         raise DownloadError(_too_large())
@@ -307,6 +313,10 @@ def _receive(response: requests.Response, progress: _Progress, patience: float) 
     if expected is None or out.tell() == expected:
         return True
     return Retry(f"the body ended after {out.tell():,} of {expected:,} bytes")
+
+
+def _encoded(response: requests.Response) -> bool:
+    return response.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
 
 
 def _validator(response: requests.Response) -> str:
@@ -333,8 +343,7 @@ def _copy_body(response: requests.Response, out: BinaryIO, pace: Pace) -> None:
     urllib3 exposes no public way to read into a buffer without a copy, hence its `_fp`.
     A body encoded against our wish is decoded chunk by chunk, under the same size bound."""
     readinto = getattr(getattr(response.raw, "_fp", None), "readinto", None)
-    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-    if encoded or readinto is None:
+    if _encoded(response) or readinto is None:
         for chunk in response.iter_content(CHUNK):
             out.write(chunk)
             _check(out, pace)

@@ -52,7 +52,7 @@ JSON_MIN_RATE = 1024.0
 QUOTE_CHARS = 300
 # All the waiting the server may ask for (Retry-After, rate limit resets) in one run; beyond it a
 # clear failure is kinder than a job that sits until the runner's six-hour limit.
-RUN_WAIT_BUDGET = 30 * 60.0
+RUN_WAIT_BUDGET = 15 * 60.0
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ class RetryPolicy:
     max_delay: float = 120.0
     # The server's own Retry-After or rate-limit reset may ask for longer than our backoff would
     # ever wait; it knows best, up to a point where failing with a clear message is kinder.
-    max_retry_after: float = 15 * 60.0
+    max_retry_after: float = 10 * 60.0
     # Secondary rate limits answer without a reset time; GitHub asks to wait at least a minute.
     rate_limit_delay: float = 60.0
     # Seconds an answer may arrive slower than its minimum pace before it is given up (Pace).
