@@ -452,3 +452,19 @@ def test_a_wrong_enterprise_still_fails_clearly_when_404_may_mean_not_ready(
     )
 
     failed_cleanly(run, emu, record_property, "wrong enterprise, 404 for every day", "HTTP 404", "'no-such-ent'")
+
+
+# A cancelled job's staging folder ------------------------------------------------------------------
+
+
+def test_a_cancelled_runs_staging_folder_is_removed_by_the_next_run(
+    emu: Emulator, tmp_path: Path, record_property: Record
+) -> None:
+    leftover = tmp_path / "step" / "workspace" / "copilot-metrics" / ".copilot-metrics-staging-x1y2z3"
+    leftover.mkdir(parents=True)
+    (leftover / "0.part").write_bytes(b"half a report")
+
+    run = run_action(emu, tmp_path / "step")
+
+    survived(run, emu, record_property, "a cancelled run's staging folder", org_28_day(emu))
+    assert "left behind by an earlier run that was cancelled" in run.stdout

@@ -90,6 +90,7 @@ def download_report(
     jobs = _jobs(links.parts)
     refuse_links(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_leftover_staging(folder, log)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     fetcher = _Fetcher(list(links.parts), refresh, policy or RetryPolicy(), workers)
     try:
@@ -98,6 +99,15 @@ def download_report(
         return [_move_into_place(folder, job.relative, result, warn or log) for job, result in pairs]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_leftover_staging(folder: Path, log: Log) -> None:
+    """Remove the staging folders of runs that were cancelled before they could clean up (a
+    cancelled job's container is killed): they hold only partial downloads of this action."""
+    for leftover in folder.glob(f"{STAGING_PREFIX}*"):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover)
+            log(f"Removed {leftover.name}, left behind by an earlier run that was cancelled.")
 
 
 def refuse_links(folder: Path) -> None:
