@@ -31,6 +31,7 @@ install: $(INSTALLED)
 # Python tools, the npm reference clients, and (as root) the apt packages of the container tier
 # (buildah, debootstrap) and of the benchmarks' baseline (curl, jq).
 $(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 	@missing=$$(for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || echo $$tool; done); \
