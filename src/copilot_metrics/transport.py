@@ -27,7 +27,7 @@ from requests.utils import get_environ_proxies
 
 from . import __version__
 from .errors import InputError
-from .workflow import one_line
+from .workflow import Log, one_line
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
@@ -142,9 +142,7 @@ class WaitTooLong(Exception):
         self.seconds = seconds
 
 
-def with_retries(
-    policy: RetryPolicy, attempt: Callable[[int], T | Retry], log: Callable[[str], None] | None = None
-) -> T | Retry:
+def with_retries(policy: RetryPolicy, attempt: Callable[[int], T | Retry], log: Log | None = None) -> T | Retry:
     """Call `attempt(number)` until it returns a result or the attempts run out (then: the last
     Retry). Connection failures count as a Retry; waits follow the policy and the server's word.
     Raises WaitTooLong when the server asks for more than the policy or the run has left."""
@@ -160,7 +158,7 @@ def with_retries(
     return outcome
 
 
-def _wait(policy: RetryPolicy, number: int, retry: Retry, log: Callable[[str], None] | None) -> None:
+def _wait(policy: RetryPolicy, number: int, retry: Retry, log: Log | None) -> None:
     asked = retry.retry_after
     if asked is not None and asked > policy.max_retry_after:
         raise WaitTooLong(asked)
