@@ -26,6 +26,7 @@ from requests.auth import AuthBase
 
 from .errors import DownloadError, InputError, LinkExpiredError
 from .reports import ReportLinks, ReportPart
+from .tabular import is_derived_name
 from .transport import (
     TRANSIENT_ERRORS,
     Pace,
@@ -141,10 +142,11 @@ def _jobs(parts: Sequence[ReportPart]) -> list[_Job]:
 
 
 def file_name(link: str, index: int) -> str:
-    """A safe local file name from the last segment of the link's path."""
+    """A safe local file name from the last segment of the link's path; never a name the CSV
+    conversion may write, so a conversion can never replace a downloaded file."""
     last = unquote(PurePosixPath(urlsplit(link).path).name)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", last).lstrip(".")
-    return safe or f"part-{index + 1}.ndjson"
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", last).lstrip(".") or f"part-{index + 1}.ndjson"
+    return f"{safe}.ndjson" if is_derived_name(safe) else safe
 
 
 def _unique(path: PurePosixPath, taken: set[str]) -> PurePosixPath:
