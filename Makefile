@@ -33,6 +33,7 @@ install: $(INSTALLED)
 # of the git server the history branch store is tested against (git, whose git-http-backend it
 # runs) and of the browser tests (chromium, chromium-driver, whose command is chromedriver).
 $(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json tests/browser/package-lock.json
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error

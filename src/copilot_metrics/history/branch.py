@@ -27,8 +27,7 @@ from typing import IO, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from ..errors import HistoryError
-from ..settings import is_loopback
-from ..transport import RetryPolicy, timeout
+from ..transport import Retry, RetryPolicy, is_loopback, timeout, with_retries
 
 Log = Callable[[str], None]
 _T = TypeVar("_T")
@@ -422,7 +421,13 @@ class BranchStore:
         if not changed:
             self._log(f"History branch {self.name}: every file is already there; no commit.")
             return False
-        for attempt in range(1, self._retry.attempts + 1):
+
+        def attempt(number: int) -> bool | Retry:
+            if number > 1:
+                self._tip = self._fetch()
+                if self._tip is not None and self._tip.commit == pushed[-1]:
+                    # The push landed; only its answer was lost on the way back.
+                    return True
             commit = self._commit(message)
             if commit is None:
                 self._log(f"History branch {self.name}: another run already pushed the same files; no commit.")
@@ -435,21 +440,22 @@ class BranchStore:
                     f"in {time.monotonic() - started:.1f} s."
                 )
                 return True
-            if attempt == self._retry.attempts:
-                raise HistoryError(
-                    f"Pushing to history branch {self.name} failed {attempt} times ({problem}). Nothing of the "
-                    "branch was lost; the next run adds these days again."
+            pushed.append(commit)
+            if number < self._retry.attempts:
+                self._log(
+                    f"History branch {self.name}: the push did not land ({problem}); fetching the branch again "
+                    f"and re-applying this run's files (attempt {number + 1} of {self._retry.attempts})."
                 )
-            self._log(
-                f"History branch {self.name}: the push did not land ({problem}); fetching the branch again "
-                f"and re-applying this run's files (attempt {attempt + 1} of {self._retry.attempts})."
+            return Retry(problem)
+
+        pushed: list[str] = []
+        outcome = with_retries(self._retry, attempt)
+        if isinstance(outcome, Retry):
+            raise HistoryError(
+                f"Pushing to history branch {self.name} failed {self._retry.attempts} times ({outcome.problem}). "
+                "Nothing of the branch was lost; the next run adds these days again."
             )
-            self._retry.wait(attempt)
-            self._tip = self._fetch()
-            if self._tip is not None and self._tip.commit == commit:
-                # The push landed; only its answer was lost on the way back.
-                return True
-        raise AssertionError("unreachable")
+        return outcome
 
     def _blob(self, key: str) -> str:
         blob = self._writes.get(key) or (self._tip.blobs.get(key) if self._tip else None)
@@ -523,18 +529,22 @@ class BranchStore:
 
     def _retrying(self, action: str, call: Callable[[], _T]) -> _T:
         """`call`, again after transient failures (5xx, cut connections) with backoff."""
-        for attempt in range(1, self._retry.attempts + 1):
+
+        def attempt(number: int) -> _T | Retry:
             try:
                 return call()
             except _GitFailed as failed:
                 if "couldn't find remote ref" in failed.output:
                     raise _BranchAbsent from None
                 kind = _failure(failed.output)
-                if kind != "transient" or attempt == self._retry.attempts:
-                    raise self._error(action, kind, failed.output, attempt) from None
+                if kind != "transient" or number == self._retry.attempts:
+                    raise self._error(action, kind, failed.output, number) from None
                 self._log(f"History branch {self.name}: {_telling_line(failed.output)}; trying again.")
-                self._retry.wait(attempt)
-        raise AssertionError("unreachable")
+                return Retry(failed.output)
+
+        outcome = with_retries(self._retry, attempt)
+        assert not isinstance(outcome, Retry)  # the last attempt raises instead
+        return outcome
 
     def _error(self, action: str, kind: Failure, output: str, attempts: int = 1) -> HistoryError:
         said = _telling_line(output)
