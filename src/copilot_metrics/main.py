@@ -16,6 +16,7 @@ import duckdb
 
 from . import figures, summary, tabular, teams, workflow
 from .artifacts import UploadedArtifact, UploadOptions, upload_artifact
+from .dashboard import step as dashboard_step
 from .download import DownloadedFile, download_report
 from .errors import ActionError, HistoryError, NoReportError, ReportsFailedError
 from .history import keeping, open_store
@@ -138,15 +139,18 @@ def _finish(
     contents = BackgroundContents(read) if settings.summary and any(run.files for run in read) else None
     found = _team_figures(settings, store, runs, work / "teams")
     extra = [_team_csv(settings, found.rows)] if settings.csv and found.rows else []
-    # The history is written while the artifact uploads; its failure fails the step only once the
-    # artifact is safe.
+    # The history is written while the artifact uploads (a dashboard of it waits for its days and
+    # goes into both); its failure fails the step only once the artifact is safe.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="history") as pool:
         log: list[str] = []
-        kept = pool.submit(_keep_history, settings, store, runs, env, log) if store else None
-        artifact = _upload(settings, runs, extra)
-    outcomes, failure = _history_result(store, kept, log)
+        kept = pool.submit(_keep_history, store, runs, env, log) if store else None
+        page = _dashboard(settings, store, kept, runs, work / "dashboard") if settings.dashboard else None
+        committed = pool.submit(_commit, settings, store, runs, kept, page, log) if store and kept else None
+        artifact = _upload(settings, runs, [*extra, *([page.file] if page else [])])
+    outcomes, failure = _history_result(store, committed, log)
     found_trends = _trends(settings, store, work / "trends") if store and failure is None and settings.summary else None
-    record = RunRecord(settings, runs, artifact, failed, extra, found.rows, found_trends)
+    pages = [page.file] if page else []
+    record = RunRecord(settings, runs, artifact, failed, [*extra, *pages], found.rows, found_trends)
     workflow.set_outputs(outputs(record, workspace) | history_outputs(store, outcomes))
     if settings.summary:
         workflow.append_summary(summary.markdown(record, _contents(settings, runs, contents, found)))
@@ -239,25 +243,21 @@ def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> R
 
 
 def _keep_history(
-    settings: Settings, store: Store, runs: Sequence[ReportRun], env: Mapping[str, str], log: list[str]
-) -> list[DayOutcome]:
-    """Keep every report's days, then the team days they complete, then finish the store once."""
+    store: Store, runs: Sequence[ReportRun], env: Mapping[str, str], log: list[str]
+) -> tuple[list[DayOutcome], list[str]]:
+    """Keep every report's days, then the team days they complete; returns the outcomes and the days changed."""
     work = Path(tempfile.mkdtemp(prefix="copilot-history-", dir=env.get("RUNNER_TEMP") or None))
     try:
         outcomes: list[DayOutcome] = []
         for run in runs:
-            files = [file.path for file in run.files if not is_derived_name(file.path.name)]
             report = run.settings.report
             outcomes += keeping.keep(
-                store, keeping.day_files(report.name, files, run.links.end, report.daily), work, log.append
+                store, keeping.day_files(report.name, _downloaded(run), run.links.end, report.daily), work, log.append
             )
         touched = {o.day for o in outcomes if o.change != "unchanged" and o.report in TEAM_REPORTS}
         team_days = keep_team_days(store, touched, work, log.append)
         changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"} | set(team_days))
-        reports = ", ".join(run.settings.report.name for run in runs)
-        if changed and store.finish(f"Keep {reports} of {settings.owner}: {', '.join(changed)}"):
-            log.append(f"Committed {len(changed)} day(s) to {store.url}")
-        return outcomes
+        return outcomes, changed
     except OSError as failure:
         raise HistoryError(
             f"Keeping the history failed on the runner's disk: {failure.strerror or failure}. "
@@ -267,17 +267,78 @@ def _keep_history(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _commit(
+    settings: Settings,
+    store: Store,
+    runs: Sequence[ReportRun],
+    kept: Future[tuple[list[DayOutcome], list[str]]],
+    page: dashboard_step.Page | None,
+    log: list[str],
+) -> list[DayOutcome]:
+    """Finish the store once (a branch: one commit) when days changed or the dashboard is new to it."""
+    outcomes, changed = kept.result()
+    if not changed and not (page is not None and page.new_in_store):
+        return outcomes
+    reports = ", ".join(run.settings.report.name for run in runs)
+    message = f"Keep {reports} of {settings.owner}: {', '.join(changed)}" if changed else "Add the dashboard"
+    if store.finish(message):
+        log.append(f"Committed {len(changed)} day(s){' and the dashboard' if page else ''} to {store.url}")
+    return outcomes
+
+
+def _dashboard(
+    settings: Settings,
+    store: Store | None,
+    kept: Future[tuple[list[DayOutcome], list[str]]] | None,
+    runs: Sequence[ReportRun],
+    work: Path,
+) -> dashboard_step.Page | None:
+    """The page of the history once this run's days are in it, or of the run's own files without one."""
+    if kept is not None and kept.exception() is not None:
+        return None  # the history's failure is reported with the history
+    with workflow.group("Writing the dashboard"):
+        try:
+            page = (
+                dashboard_step.page_of_history(store, settings.owner, settings.min_group_size, settings.path, work)
+                if store is not None
+                else dashboard_step.page_of_run(
+                    [(run.settings.report, _downloaded(run)) for run in runs],
+                    settings.owner,
+                    settings.min_group_size,
+                    settings.path,
+                    work,
+                    workflow.info,
+                )
+            )
+        except (ActionError, duckdb.Error) as failure:  # the page must never cost the run its artifact
+            workflow.warning(f"The dashboard could not be written: {_first_line(failure)}")
+            return None
+        if page is None:
+            where = "the history" if store is not None else "this run's files"
+            workflow.warning(
+                f"No dashboard: {where} hold(s) no day of an organization-1-day, enterprise-1-day or users-1-day "
+                "report yet (a 28-day aggregate report also gives its days)."
+            )
+            return None
+        workflow.info(f"Dashboard: {page.file.path} ({page.file.size:,} bytes)")
+    return page
+
+
+def _downloaded(run: ReportRun) -> list[Path]:
+    return [file.path for file in run.files if not is_derived_name(file.path.name)]
+
+
 def _history_result(
-    store: Store | None, kept: Future[list[DayOutcome]] | None, log: list[str]
+    store: Store | None, committed: Future[list[DayOutcome]] | None, log: list[str]
 ) -> tuple[list[DayOutcome], ActionError | None]:
-    if store is None or kept is None:
+    if store is None or committed is None:
         return [], None
     with workflow.group(f"Keeping the history in {store.url}"):
+        failure = committed.exception()
         for line in log:
             workflow.info(line)
-        failure = kept.exception()
     if failure is None:
-        return kept.result(), None
+        return committed.result(), None
     if isinstance(failure, ActionError):
         return [], failure
     raise failure

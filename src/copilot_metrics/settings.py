@@ -44,6 +44,7 @@ DEFAULTS: Mapping[str, str] = {
     "github-token": "",
     "min-group-size": "5",
     "show-users": "false",
+    "dashboard": "false",
 }
 
 # The report names each scope offers, its default first (the command line lists them).
@@ -119,6 +120,7 @@ class Settings:
     daily_days: DaySelection = None  # what `day` selects for the 1-day reports among them
     min_group_size: int = 5
     show_users: bool = False
+    dashboard: bool = False  # write the dashboard page into `path` (and, with a history, into it)
 
     @property
     def several(self) -> bool:
@@ -164,6 +166,7 @@ def parse_settings(inputs: Mapping[str, str], env: Mapping[str, str], today: dt.
         daily_days=days,
         min_group_size=_integer_in("min-group-size", raw["min-group-size"], *MIN_GROUP_SIZES),
         show_users=_boolean("show-users", raw["show-users"]),
+        dashboard=_boolean("dashboard", raw["dashboard"]),
     )
 
 

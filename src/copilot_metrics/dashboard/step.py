@@ -1,0 +1,130 @@
+"""The job's dashboard step (`dashboard: true`): the page of the history, or of the run's own files.
+
+With a history, the page is built after the run's days are kept, so it shows them, and it is
+written into the store too (`dashboard/index.html`), where a branch commits it with the days.
+Without one, the run's own files are turned into the same tables in a scratch folder and the
+page shows the days they hold: a 28-day organization or enterprise report gives its 28 days;
+a users report of 28 days has no per-day rows, so it gives none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import figures, ndjson
+from ..download import DownloadedFile
+from ..history import tables
+from ..history.archive import DayFiles, table_key
+from ..history.folder import FolderStore
+from ..history.keeping import day_files
+from ..history.store import Store
+from ..history.team_table import keep_team_days
+from ..schema import REPORTS, Report
+from ..teams import TeamRow
+from .data import TeamDay
+from .history import history_data
+from .page import PAGE_NAME, write_dashboard
+
+PAGE_KEY = f"dashboard/{PAGE_NAME}"
+# What shown() calls the teams below the minimum group size, added up; the page names them once.
+OTHER_TEAMS = "other teams"
+
+Log = Callable[[str], None]
+RunFiles = Sequence[tuple[Report, Sequence[Path]]]  # each report of the run and its downloaded NDJSON
+
+
+@dataclass(frozen=True)
+class Page:
+    file: DownloadedFile  # in `path`, so in the artifact and `files`
+    new_in_store: bool  # the history had no page before: worth a commit even when no day changed
+
+
+def page_of_history(store: Store, owner: str, min_group_size: int, folder: Path, work: Path) -> Page | None:
+    """Write the history's page into `folder`/dashboard/ and into the store; None when the history
+    has no day of the scope or its users yet."""
+    path = _page(store, owner, min_group_size, folder, work)
+    if path is None:
+        return None
+    new = not store.list(PAGE_KEY)
+    store.write(PAGE_KEY, path)
+    return Page(DownloadedFile(path, path.stat().st_size), new)
+
+
+def page_of_run(runs: RunFiles, owner: str, min_group_size: int, folder: Path, work: Path, log: Log) -> Page | None:
+    """Write the page of the days the run's own files hold into `folder`/dashboard/; None when they hold none."""
+    path = _page(run_history(runs, work / "run", log), owner, min_group_size, folder, work / "page")
+    return Page(DownloadedFile(path, path.stat().st_size), False) if path is not None else None
+
+
+def run_history(runs: RunFiles, work: Path, log: Log) -> FolderStore:
+    """The run's files as a history of their days, tables only, in a scratch folder."""
+    store = FolderStore(work / "history")
+    for day in (day for report, files in runs for day in _days(report, files, work / "days")):
+        built = tables.build(day.report, day.files, work / "tables" / day.report / day.day)
+        for table, path in built.items():
+            store.write(table_key(table, day.day, day.report), path)
+    keep_team_days(store, (), work, log)
+    return store
+
+
+def _page(store: Store, owner: str, min_group_size: int, folder: Path, work: Path) -> Path | None:
+    teams = [_team_day(row) for row in figures.history_team_rows(store, min_group_size, work / "teams")]
+    data = history_data(
+        store,
+        work / "tables",
+        title=f"Copilot usage — {owner}",
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        min_group_size=min_group_size,
+        teams=teams,
+    )
+    return write_dashboard(data, folder) if data is not None else None
+
+
+def _team_day(row: TeamRow) -> TeamDay:
+    return TeamDay(
+        day=row.day,
+        team=OTHER_TEAMS if row.team.startswith(f"{OTHER_TEAMS} (") else row.team,
+        active_users=row.active_users,
+        interactions=int(row.sums["user_initiated_interaction_count"]),
+        code_generations=int(row.sums["code_generation_activity_count"]),
+        code_acceptances=int(row.sums["code_acceptance_activity_count"]),
+        lines_added=int(row.sums["loc_added_sum"]),
+        ai_credits=row.sums["ai_credits_used"],
+    )
+
+
+def _days(report: Report, files: Sequence[Path], work: Path) -> list[DayFiles]:
+    """The report's files per day: a 1-day report's day folders, a 28-day aggregate's days split out."""
+    if report.daily:
+        return day_files(report.name, list(files), None, daily=True)
+    if report.kind != "aggregate":
+        return []
+    daily = next(
+        other for other in REPORTS if other.kind == "aggregate" and other.daily and other.scopes == report.scopes
+    )
+    by_day: dict[str, list[str]] = {}
+    for path in files:
+        for record in ndjson.records(path):
+            for row in ndjson.rows(record or {}, "aggregate"):
+                day = _day(row.get("day"))
+                if day is not None:
+                    by_day.setdefault(day, []).append(json.dumps(row))
+    found = []
+    for day, lines in sorted(by_day.items()):
+        target = work / day / f"{daily.name}.ndjson"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        found.append(DayFiles(daily.name, f"day={day}", (target,)))
+    return found
+
+
+def _day(value: object) -> str | None:
+    """A row's day as YYYY-MM-DD, or None for anything else (it names a folder)."""
+    try:
+        return dt.date.fromisoformat(value).isoformat() if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
