@@ -68,8 +68,8 @@ def history_data(
             repos = repo_days(db, files.get("repo_daily", ()))
     except duckdb.Error as failure:
         raise DashboardError(
-            f"DuckDB could not read the history's tables for the dashboard ({type(failure).__name__}: "
-            f"{str(failure).splitlines()[0][:300]}). Check them with: copilot-metrics history verify STORE."
+            "DuckDB could not read the history's tables for the dashboard; check them with "
+            f"`copilot-metrics history verify STORE` ({type(failure).__name__}: {str(failure).splitlines()[0][:200]})"
         ) from None
     return DashboardData(title, generated_at, min_group_size, days, breakdowns, tuple(teams), repos)
 
