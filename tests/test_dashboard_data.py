@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
+from copilot_metrics.dashboard.data import TeamDay
 from copilot_metrics.dashboard.history import (
     OTHER_REPOS,
     chosen_keys,
@@ -24,6 +25,7 @@ from copilot_metrics.dashboard.history import (
     history_data,
     repo_days,
 )
+from copilot_metrics.dashboard.step import OTHER_TEAMS, busiest_teams
 from copilot_metrics.history.archive import table_key
 from copilot_metrics.history.folder import FolderStore
 from copilot_metrics.history.tables import build
@@ -222,3 +224,33 @@ def test_a_history_without_scope_or_users_days_gives_no_page(tmp_path: Path) -> 
     keep(store, "repos-1-day", FIRST, lines, tmp_path / "work")
 
     assert history_data(store, tmp_path / "load", title="t", generated_at="now", min_group_size=5) is None
+
+
+def test_teams_past_the_busiest_are_added_up_with_the_small_ones_per_day() -> None:
+    def team(day: dt.date, name: str, interactions: int) -> TeamDay:
+        return TeamDay(day, name, 6, interactions, 2 * interactions, interactions // 2, 3 * interactions, 0.5)
+
+    second = FIRST + dt.timedelta(days=1)
+    rows = [
+        team(FIRST, "web", 50),
+        team(FIRST, "data", 10),
+        team(FIRST, "mobile", 30),
+        team(FIRST, OTHER_TEAMS, 1000),  # the small teams, already added up: never a named team
+        team(second, "web", 50),
+        team(second, "data", 25),
+    ]
+
+    folded = busiest_teams(rows, limit=2)
+
+    # web 100 and data 35 interactions in all; mobile's 30 go with the small teams.
+    assert [(row.day, row.team) for row in folded] == [
+        (FIRST, "data"),
+        (FIRST, OTHER_TEAMS),
+        (FIRST, "web"),
+        (second, "data"),
+        (second, "web"),
+    ]
+    other = next(row for row in folded if row.day == FIRST and row.team == OTHER_TEAMS)
+    assert (other.active_users, other.interactions, other.lines_added, other.ai_credits) == (12, 1030, 3090, 1.0)
+    for day in (FIRST, second):
+        assert sum(r.interactions for r in folded if r.day == day) == sum(r.interactions for r in rows if r.day == day)

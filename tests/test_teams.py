@@ -439,7 +439,7 @@ def test_the_history_gives_every_kept_team_day_as_people_may_read_it(emu: Emulat
         )
         assert run.code == 0, run.stdout + run.stderr
 
-    rows = figures.history_team_rows(open_store(str(history), {}, tmp_path), 5, tmp_path / "work")
+    rows = list(figures.history_team_rows(open_store(str(history), {}, tmp_path), 5, tmp_path / "work"))
 
     assert [(row.day, row.team) for row in rows] == [
         (day, team) for day in days for team in ("platform", "web", "other teams (2)")

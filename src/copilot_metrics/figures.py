@@ -9,7 +9,7 @@ run did not download are read from the store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from .history.team_table import MEMBERSHIP, TEAM_OBJECT, USERS, days_held, downl
 from .teams import Memberships, TeamRow
 
 Day = str  # YYYY-MM-DD
+TEAM_DAYS_AT_ONCE = 31
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,17 @@ def history_trends(store: Store, min_group_size: int, work: Path) -> trends.Tren
     return trends.trends(users, team_days, min_group_size, work / "spill")
 
 
-def history_team_rows(store: Store, min_group_size: int, work: Path) -> list[TeamRow]:
+def history_team_rows(store: Store, min_group_size: int, work: Path) -> Iterator[TeamRow]:
     """What people may read of every team day the history holds, oldest first: the rows a
-    dashboard of the history shows (one per shown team and day, small teams added up)."""
+    dashboard of the history shows (one per shown team and day, small teams added up).
+
+    A month of days at a time: a year of a large organization's teams never sits in memory as rows."""
     held = days_held(store, teams.TABLE, TEAM_OBJECT)
     if not held:
-        return []
+        return
     files = download_days(store, teams.TABLE, TEAM_OBJECT, held[0], held[-1], work / "team_daily")
-    return teams.shown(files, min_group_size, work / "spill")
+    for start in range(0, len(files), TEAM_DAYS_AT_ONCE):
+        yield from teams.shown(files[start : start + TEAM_DAYS_AT_ONCE], min_group_size, work / "spill")
 
 
 def _by_day(table: tuple[str, str], downloaded: Mapping[str, Sequence[Path]]) -> dict[Day, tuple[Path, ...]]:

@@ -22,7 +22,7 @@ BREAKDOWN_LIMIT = 10
 OTHER = "other"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayFigures:
     """The scope's figures for one day (organization or enterprise).
 
@@ -45,7 +45,7 @@ class DayFigures:
     code_review_users: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BreakdownDay:
     """One IDE, feature, language or model on one day, for any number of names (see fold_top)."""
 
@@ -58,7 +58,7 @@ class BreakdownDay:
     lines_added: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamDay:
     """One team on one day. Upstream keeps only teams with at least min_group_size active members."""
 
@@ -72,7 +72,7 @@ class TeamDay:
     ai_credits: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RepoDay:
     """One repository's pull requests on one day (`repo` is owner/name)."""
 

@@ -51,6 +51,10 @@ DIMENSION_SOURCES: Mapping[Dimension, tuple[str, str]] = {
 }
 _KEY = re.compile(r"tables/([^/]+)/day=(\d{4}-\d{2}-\d{2})/([^/]+)\.parquet")
 
+# DuckDB matches the objects' columns by name. union_by_name would also fill in columns that some
+# objects lack, which the page never reads, and costs memory per object over a year of days.
+_SOURCE = "read_parquet($files)"
+
 Files = Mapping[str, Sequence[Path]]  # table -> its downloaded objects
 
 
@@ -140,18 +144,17 @@ SELECT day,
        coalesce(sum(monthly_active_users), 0) AS monthly_active_users,{_COUNTERS},
        coalesce(sum(daily_active_cli_users), 0) AS cli_users,
        coalesce(sum(daily_active_copilot_code_review_users), 0) AS code_review_users
-FROM read_parquet($files, union_by_name = true) GROUP BY day
+FROM {_SOURCE} GROUP BY day
 """
 
-# A user's row counts once a day, should a report repeat it.
+# A users report has one row per user and day.
 _USER_DAYS = f"""
-WITH users AS (SELECT DISTINCT ON (day, user_id) * FROM read_parquet($files, union_by_name = true))
 SELECT day, count(*) AS daily_active_users,{_COUNTERS},
        count(*) FILTER (WHERE used_chat) AS chat_users,
        count(*) FILTER (WHERE used_agent) AS agent_users,
        count(*) FILTER (WHERE used_cli) AS cli_users,
        count(*) FILTER (WHERE used_copilot_code_review_active) AS code_review_users
-FROM users GROUP BY day
+FROM {_SOURCE} GROUP BY day
 """
 
 
@@ -161,8 +164,9 @@ def _active_windows(
     """Distinct users active in the 7 and the 28 days to each day, when the history holds them all.
 
     Each user-day counts from its day until the user's next active day or the window's end, which
-    ever comes first: these spans never overlap, so a running sum of their starts and ends is the
-    distinct count, in one sort of the users' days instead of a join of every day with its window."""
+    ever comes first: these spans never overlap (a repeated row gives an empty one), so a running
+    sum of their starts and ends is the distinct count, in one sort of the users' days instead of
+    a join of every day with its window."""
     if not files:
         return {}
     counts = {
@@ -170,8 +174,9 @@ def _active_windows(
         for row in _rows(
             db,
             f"""
-            WITH days AS (SELECT DISTINCT user_id, day FROM read_parquet($files, union_by_name = true)),
-            spans AS (SELECT day AS start, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next FROM days),
+            WITH spans AS (
+                SELECT day AS start, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next FROM {_SOURCE}
+            ),
             edges AS (
                 SELECT start AS day, 1 AS week, 1 AS month FROM spans
                 UNION ALL SELECT least(start + {WEEK}, coalesce(next, start + {WEEK})), -1, 0 FROM spans
@@ -206,8 +211,10 @@ def breakdown_days(db: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> tupl
     arrays = ", ".join(f"'{array}'" for array, _ in DIMENSION_SOURCES.values())
     query = f"""
         WITH entries AS (
-            SELECT day, CASE breakdown {dimension} END AS dimension, CASE breakdown {named} END AS name, *
-            FROM read_parquet($files, union_by_name = true) WHERE breakdown IN ({arrays})
+            SELECT day, CASE breakdown {dimension} END AS dimension, CASE breakdown {named} END AS name,
+                   user_initiated_interaction_count, code_generation_activity_count,
+                   code_acceptance_activity_count, loc_added_sum
+            FROM {_SOURCE} WHERE breakdown IN ({arrays})
         )
         SELECT day, dimension, name,
                coalesce(sum(user_initiated_interaction_count), 0), coalesce(sum(code_generation_activity_count), 0),
@@ -230,7 +237,7 @@ def repo_days(db: duckdb.DuckDBPyConnection, files: Sequence[Path], limit: int =
                    coalesce(pull_requests.total_created_by_copilot, 0) AS created_by_copilot,
                    coalesce(pull_requests.total_reviewed_by_copilot, 0) AS reviewed_by_copilot,
                    pull_requests.median_minutes_to_merge AS minutes
-            FROM read_parquet($files, union_by_name = true)
+            FROM {_SOURCE}
         ),
         busiest AS (
             SELECT repo FROM repos GROUP BY repo ORDER BY sum(created + reviewed) DESC, repo LIMIT {int(limit)}

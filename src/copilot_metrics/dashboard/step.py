@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import figures, ndjson
@@ -32,6 +33,9 @@ from .page import PAGE_NAME, write_dashboard
 PAGE_KEY = f"dashboard/{PAGE_NAME}"
 # What shown() calls the teams below the minimum group size, added up; the page names them once.
 OTHER_TEAMS = "other teams"
+# The page shows this many teams by name and adds up the rest with the small ones, so that a year
+# of an organization with hundreds of teams stays a small page.
+TEAM_LIMIT = 100
 
 Log = Callable[[str], None]
 RunFiles = Sequence[tuple[Report, Sequence[Path]]]  # each report of the run and its downloaded NDJSON
@@ -72,7 +76,7 @@ def run_history(runs: RunFiles, work: Path, log: Log) -> FolderStore:
 
 
 def _page(store: Store, owner: str, min_group_size: int, folder: Path, work: Path) -> Path | None:
-    teams = [_team_day(row) for row in figures.history_team_rows(store, min_group_size, work / "teams")]
+    teams = busiest_teams([_team_day(row) for row in figures.history_team_rows(store, min_group_size, work / "teams")])
     data = history_data(
         store,
         work / "tables",
@@ -82,6 +86,33 @@ def _page(store: Store, owner: str, min_group_size: int, folder: Path, work: Pat
         teams=teams,
     )
     return write_dashboard(data, folder) if data is not None else None
+
+
+def busiest_teams(rows: Sequence[TeamDay], limit: int = TEAM_LIMIT) -> list[TeamDay]:
+    """The rows of the `limit` teams with the most interactions; the others' added up per day as OTHER_TEAMS."""
+    volume: dict[str, int] = defaultdict(int)
+    for row in rows:
+        volume[row.team] += row.interactions
+    named = sorted((team for team in volume if team != OTHER_TEAMS), key=lambda team: (-volume[team], team))
+    kept = set(named[:limit])
+    folded: dict[tuple[dt.date, str], TeamDay] = {}
+    for row in rows:
+        team = row.team if row.team in kept else OTHER_TEAMS
+        earlier = folded.get((row.day, team))
+        folded[row.day, team] = replace(row, team=team) if earlier is None else _added(earlier, row)
+    return [folded[key] for key in sorted(folded)]
+
+
+def _added(a: TeamDay, b: TeamDay) -> TeamDay:
+    return replace(
+        a,
+        active_users=a.active_users + b.active_users,
+        interactions=a.interactions + b.interactions,
+        code_generations=a.code_generations + b.code_generations,
+        code_acceptances=a.code_acceptances + b.code_acceptances,
+        lines_added=a.lines_added + b.lines_added,
+        ai_credits=a.ai_credits + b.ai_credits,
+    )
 
 
 def _team_day(row: TeamRow) -> TeamDay:
