@@ -236,6 +236,24 @@ def test_a_run_fetches_the_tip_without_old_file_contents(server: GitServer, tmp_
     assert days(server) == {DAY_A, DAY_B, DAY_C}
 
 
+def test_prefetch_brings_many_old_files_in_one_request(server: GitServer, tmp_path: Path) -> None:
+    keep = [f"2026-04-{day:02d}" for day in range(1, 21)]
+    one_run(server, tmp_path / "run1", *keep)
+    run = Run(server, tmp_path / "run2")
+    keys = [f"tables/user_daily/day={day}/users-1-day.parquet" for day in keep]
+    before = len(server.requests)
+
+    run.store.prefetch([*keys, "tables/user_daily/day=2030-01-01/users-1-day.parquet"])
+
+    fetches = [request for request in server.requests[before:] if request.method == "POST"]
+    assert [request.service for request in fetches] == ["git-upload-pack"]
+    read = len(server.requests)
+    for day, key in zip(keep, keys, strict=True):
+        assert run.store.read(key) == b"PAR1" + served(day)[::-1] + b"PAR1"
+    assert len(server.requests) == read, "a prefetched file was fetched again"
+    run.store.finish("nothing")
+
+
 def test_the_server_takes_gzip_requests_as_git_sends_them(server: GitServer, tmp_path: Path) -> None:
     run = Run(server, tmp_path / "run0")
     for day in range(1, 29):

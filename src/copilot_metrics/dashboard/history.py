@@ -30,7 +30,7 @@ import duckdb
 
 from ..errors import DashboardError
 from ..history.archive import table_key
-from ..history.store import Store
+from ..history.store import Prefetching, Store
 from ..history.tables import MEMORY_LIMIT, THREADS
 from .data import BreakdownDay, DashboardData, DayFigures, Dimension, RepoDay, TeamDay
 
@@ -83,6 +83,8 @@ def download_tables(store: Store, folder: Path) -> dict[str, list[Path]]:
     chosen = chosen_keys(store.list("tables/"))
     folder.mkdir(parents=True, exist_ok=True)
     targets = {key: folder / key.removeprefix("tables/").replace("/", "_") for keys in chosen.values() for key in keys}
+    if isinstance(store, Prefetching):
+        store.prefetch(targets)
     with ThreadPoolExecutor(max_workers=DOWNLOADS, thread_name_prefix="dashboard") as pool:
         list(pool.map(lambda key: store.download(key, targets[key]), targets))
     return {table: [targets[key] for key in keys] for table, keys in chosen.items() if keys}

@@ -3,9 +3,10 @@
 Every user already has this store: the repository that holds the workflow. The `git` command
 reaches it over smart HTTP. A run fetches only the branch's tip, without file contents (depth 1,
 `blob:none`), so its cost does not grow with the history's age; an old file is fetched when it
-is read. Writes become blobs at once; `finish` turns them into one commit on the tip and pushes
-it once. When another run pushed first, it fetches again and re-applies this run's files on the
-new tip. Nothing is ever force-pushed, so no run can drop another run's days.
+is read, or many at once in one request by `prefetch` (the dashboard reads a year of tables).
+Writes become blobs at once; `finish` turns them into one commit on the tip and pushes it once.
+When another run pushed first, it fetches again and re-applies this run's files on the new tip.
+Nothing is ever force-pushed, so no run can drop another run's days.
 
 The token travels only as an HTTP header in the environment of the git processes, scoped to
 this one remote: never in a file, a URL, the git configuration or an argument list.
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal, TypeVar
@@ -68,6 +69,17 @@ PASSED_THROUGH = (
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _REMOTE = "origin"
+# What git itself runs to fetch a partial clone's missing blobs, given their ids on stdin.
+_FETCH_BLOBS = (
+    "-c",
+    "fetch.negotiationAlgorithm=noop",
+    "fetch",
+    "--quiet",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--filter=blob:none",
+    "--stdin",
+)
 
 Failure = Literal["protected", "denied", "unauthorized", "missing", "moved", "transient", "other"]
 
@@ -383,6 +395,20 @@ class BranchStore:
             part.unlink(missing_ok=True)
             raise
         os.replace(part, target)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Fetch the contents of the tip's files among `keys` in one request: reading them one by one
+        costs a request each, and a year of tables is thousands of files."""
+        tip = self._tip
+        if tip is None:
+            return
+        blobs = sorted({tip.blobs[key] for key in keys if key in tip.blobs and key not in self._writes})
+        if blobs:
+            wanted = "".join(f"{blob}\n" for blob in blobs).encode()
+            self._retrying(
+                "fetch",
+                lambda: self._git.run(*_FETCH_BLOBS, _REMOTE, stdin=wanted),
+            )
 
     def write(self, key: str, source: Path) -> None:
         _check_key(key)

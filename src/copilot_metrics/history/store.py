@@ -7,6 +7,7 @@ what a listing shows is the whole truth, so no manifest exists that could disagr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -40,3 +41,10 @@ def checked_key(key: str) -> str:
     if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in key:
         raise HistoryError(f"Refusing the history key {key!r}: keys are plain relative paths.")
     return key
+
+
+@runtime_checkable
+class Prefetching(Protocol):
+    """A store whose reads cost a request each (a git branch): many keys' contents in one request first."""
+
+    def prefetch(self, keys: Iterable[str]) -> None: ...
