@@ -1,6 +1,10 @@
 # The image GitHub's runner builds for this action (`runs.image: Dockerfile`).
-# BASE_IMAGE exists so the test suite can build this very file on a locally made base.
-ARG BASE_IMAGE=python:3.12-slim
+# BASE_IMAGE exists so the test suite can build this very file on a locally made base. The
+# default is the python-base stage: python:3.12-slim pinned by digest (its multi-platform index),
+# so a re-tagged or tampered image cannot slip in. It is a stage of its own because Dependabot
+# reads FROM lines only (it does not resolve ARG) and moves tag and digest together there.
+ARG BASE_IMAGE=python-base
+FROM python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea AS python-base
 FROM ${BASE_IMAGE}
 
 # Each run starts a fresh container: bytecode written at run time would be thrown away, and
@@ -11,10 +15,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
+# git, for `history: branch:NAME`: the one client with partial clone (blob-less, shallow fetches
+# and lazy reads), which keeps a run's cost flat as the history grows. No recommends: no ssh, no
+# docs. It adds about 97 MB (Debian's git with perl and libcurl).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies get their own layer, rebuilt only when the lock changes. The lock lists every
-# transitive dependency, so --no-deps installs exactly it; wheels only, so no compiler is needed.
+# transitive dependency, so --no-deps installs exactly it; wheels only, so no compiler is needed;
+# every wheel must match a hash in the lock.
 COPY requirements.txt /action/requirements.txt
-RUN python -m pip install --no-cache-dir --no-deps --only-binary=:all: -r /action/requirements.txt
+RUN python -m pip install --no-cache-dir --no-deps --only-binary=:all: --require-hashes -r /action/requirements.txt
 
 COPY entrypoint.py /action/entrypoint.py
 COPY src/copilot_metrics/ /action/src/copilot_metrics/

@@ -2,7 +2,7 @@
 # both install what they need first (once; again when a lock file changes).
 PYTHON ?= python3
 INSTALLED := build/.installed
-APT_TOOLS := buildah debootstrap curl jq
+APT_TOOLS := buildah debootstrap curl jq git chromium chromium-driver
 
 .PHONY: demo test lint unit reliability bench install
 
@@ -28,18 +28,22 @@ bench: $(INSTALLED)  ## benchmarks against the reference clients; results in ben
 
 install: $(INSTALLED)
 
-# Python tools, the npm reference clients, and (as root) the apt packages of the container tier
-# (buildah, debootstrap) and of the benchmarks' baseline (curl, jq).
-$(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json
+# Python tools, the npm reference clients and the dashboard's charting library, and (as root) the
+# apt packages of the container tier (buildah, debootstrap), of the benchmarks' baseline (curl, jq),
+# of the git server the history branch store is tested against (git, whose git-http-backend it
+# runs) and of the browser tests (chromium, chromium-driver, whose command is chromedriver).
+$(INSTALLED): requirements.txt requirements-dev.txt tests/conformance/package-lock.json tests/browser/package-lock.json
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements.txt
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
-	@missing=$$(for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || echo $$tool; done); \
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@missing=$$(for tool in $(APT_TOOLS); do command -v $$tool >/dev/null 2>&1 || dpkg -s $$tool >/dev/null 2>&1 || echo $$tool; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "The container tier and the benchmarks need: sudo apt-get install -y" $$missing; \
+	    echo "The container tier, the benchmarks and the browser tests need: sudo apt-get install -y" $$missing; \
 	  fi; \
 	fi
 	@mkdir -p $(dir $@) && touch $@

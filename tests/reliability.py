@@ -22,9 +22,15 @@ from action_run import ActionRun, artifact_entries, assert_no_leaks
 from emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_FILES = ("test_faults.py", "test_inputs.py", "test_answers.py", "test_settings_properties.py")
+TEST_FILES = (
+    "test_faults.py",
+    "test_inputs.py",
+    "test_answers.py",
+    "test_settings_properties.py",
+    "test_hostile.py",
+)
 # What the suite must at least try for the run to count; a shrinking suite is a missed target too.
-MINIMUM_TRIED = {"fault-survived": 25, "fault-failed": 20, "bad-input": 60, "bad-answer": 15}
+MINIMUM_TRIED = {"fault-survived": 30, "fault-failed": 30, "bad-input": 100, "bad-answer": 45}
 
 Record = Callable[[str, object], None]
 

@@ -197,13 +197,20 @@ def test_lasting_failures_are_explained(emu: Emulator, tmp_path: Path, fault: Fa
     assert not [a for a in emu.artifacts.values() if a.finalized]
 
 
-def test_overwrite_deletes_the_existing_artifact_first(emu: Emulator, tmp_path: Path) -> None:
+def test_overwrite_deletes_the_existing_artifact_only_when_the_create_is_refused(emu: Emulator, tmp_path: Path) -> None:
     first, _ = upload(emu, tmp_path / "a")
     second, _ = upload(emu, tmp_path / "b")
 
     assert first.id != second.id  # type: ignore[attr-defined]
     calls = [r.path.rsplit("/", 1)[-1] for r in emu.requests if r.host == "results"]
-    assert calls[-4:] == ["ListArtifacts", "DeleteArtifact", "CreateArtifact", "FinalizeArtifact"]
+    assert calls == [
+        "CreateArtifact",
+        "FinalizeArtifact",
+        "CreateArtifact",
+        "DeleteArtifact",
+        "CreateArtifact",
+        "FinalizeArtifact",
+    ]
 
 
 def test_conflict_without_overwrite_names_the_input(emu: Emulator, tmp_path: Path) -> None:

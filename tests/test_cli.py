@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from action_run import ROOT
-from emulator import Emulator
+from emulator import Emulator, Fault
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -96,3 +96,30 @@ def test_help_documents_every_option_and_the_exit_codes(tmp_path: Path) -> None:
     ):
         assert option in text
     assert "exit codes" in text and "users-1-day" in text
+
+
+def test_inside_a_workflow_step_stdout_is_only_the_json_result(emu: Emulator, tmp_path: Path) -> None:
+    """A `run:` step sees GITHUB_ACTIONS=true; `copilot-metrics ... > result.json` must still be JSON."""
+    step_env = {"COPILOT_METRICS_TOKEN": emu.token, "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out")}
+    finished = cli(["--org", "octo", "--api-url", emu.api_url], tmp_path, step_env)
+
+    assert finished.returncode == 0, finished.stderr
+    assert json.loads(finished.stdout)["report_end_day"]
+    assert "::" not in finished.stdout + finished.stderr
+    assert emu.token not in finished.stdout + finished.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_multi_line_server_message_cannot_forge_workflow_commands(emu: Emulator, tmp_path: Path) -> None:
+    forged = b'{"message": "Invalid\\n::set-output name=files::forged\\r\\n::warning::forged"}'
+    emu.inject(Fault(host="api", status=422, body=forged))
+    env = {"COPILOT_METRICS_TOKEN": emu.token, "GITHUB_ACTIONS": "true"}
+
+    finished = cli(["--org", "octo", "--api-url", emu.api_url], tmp_path, env)
+
+    assert finished.returncode == 1
+    lines = finished.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("::")], lines
+    assert lines[-1].startswith("error: GitHub refused the request (HTTP 422"), lines
+    assert "\\n::set-output" in lines[-1]
+    assert finished.stdout == ""

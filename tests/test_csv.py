@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot_metrics import ndjson, schema, tabular
+from copilot_metrics import download, ndjson, schema, tabular
 from emulator import data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -428,3 +428,18 @@ def test_every_name_a_conversion_writes_is_a_reserved_name(tmp_path: Path) -> No
             assert tabular.is_derived_name(path.name)
     assert tabular.is_derived_name("REPORT.CSV")
     assert not tabular.is_derived_name("report.ndjson")
+
+
+@pytest.mark.parametrize(
+    ("link", "kept_as"),
+    [
+        ("https://reports.example/d/report.csv?sig=s", "report.csv.ndjson"),
+        ("https://reports.example/d/REPORT.by_ide.CSV?sig=s", "REPORT.by_ide.CSV.ndjson"),
+        ("https://reports.example/d/report.ndjson?sig=s", "report.ndjson"),
+    ],
+)
+def test_a_downloaded_file_never_takes_a_name_a_conversion_may_write(link: str, kept_as: str) -> None:
+    name = download.file_name(link, 0)
+
+    assert name == kept_as
+    assert not tabular.is_derived_name(name)

@@ -203,6 +203,25 @@ def test_dockerfile_entrypoint_is_exec_form_with_an_absolute_path() -> None:
     assert command[0].startswith("/")
 
 
+def test_dockerfile_pins_its_base_image_by_digest_and_installs_the_lock_by_hash() -> None:
+    instructions = dockerfile_instructions()
+    [base] = [args for instruction, args in instructions if instruction == "ARG" and args.startswith("BASE_IMAGE=")]
+    stage = base.removeprefix("BASE_IMAGE=")
+    # Dependabot reads FROM lines only, so the pinned image is named in one, as a stage.
+    pinned = [args for instruction, args in instructions if instruction == "FROM" and args.endswith(f" AS {stage}")]
+    assert len(pinned) == 1 and re.fullmatch(r"python:[\w.-]+@sha256:[0-9a-f]{64} AS [\w-]+", pinned[0]), pinned
+    installs = [args for instruction, args in instructions if instruction == "RUN" and "pip install" in args]
+    assert installs and all("--require-hashes" in args and "--no-deps" in args for args in installs)
+
+
+def test_every_locked_requirement_carries_its_hashes() -> None:
+    joined = re.sub(r"\\\n", " ", (ROOT / "requirements.txt").read_text(encoding="utf-8"))
+    pins = [line for line in joined.splitlines() if line.strip() and not line.startswith("#")]
+    assert pins
+    for pin in pins:
+        assert re.match(r"[A-Za-z0-9_.-]+==[^ ]+ ", pin) and "--hash=sha256:" in pin, pin
+
+
 def test_dockerfile_runs_as_root() -> None:
     # The runner mounts the workspace for root; another user could not write the report files.
     assert "USER" not in {instruction for instruction, _ in dockerfile_instructions()}

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,19 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import ArtifactError, InputError
-from .transport import TRANSIENT_ERRORS, RetryPolicy, new_session, retry_after_seconds, timeout
+from .transport import (
+    MAX_ERROR_BYTES,
+    Retry,
+    RetryPolicy,
+    WaitTooLong,
+    error_message,
+    json_body,
+    new_session,
+    retry_after_seconds,
+    timeout,
+    with_retries,
+)
+from .workflow import SecretSink
 
 _SERVICE = "/twirp/github.actions.results.api.v1.ArtifactService/"
 _FORBIDDEN_IN_NAME = {
@@ -49,8 +61,6 @@ READ_CHUNK = 1024 * 1024
 DEFAULT_CONCURRENCY = 5
 MAX_CONCURRENCY = 300
 ZIP_CONTENT_TYPE = "application/zip"
-
-SecretSink = Callable[[str], None]
 
 
 def validate_artifact_name(name: str) -> None:
@@ -168,15 +178,25 @@ def upload_artifact(
 ) -> UploadedArtifact:
     """Zip `files` (named relative to `root`) into the artifact `options.name` and finalize it."""
     validate_artifact_name(options.name)
+    # Everything that can fail here, before the service is asked to replace anything.
     entries = zip_entries(files, root)
+    connect, read = timeout()
     service = ResultsService(runtime, policy or RetryPolicy(first_delay=3.0, multiplier=1.5))
     upload_url = service.create(options)
     on_secret(upload_url)
     on_secret(urlsplit(upload_url).query)
-    sent = _HashingCounter(zip_stream(entries, options.compression_level))
-    upload_blob(upload_url, sent, runtime.concurrency)
-    digest = sent.sha256.hexdigest()
-    artifact_id = service.finalize(options.name, sent.size, digest)
+    try:
+        sent = _HashingCounter(zip_stream(entries, options.compression_level))
+        upload_blob(upload_url, sent, runtime.concurrency, (connect, read))
+        digest = sent.sha256.hexdigest()
+        artifact_id = service.finalize(options.name, sent.size, digest)
+    except ArtifactError as failure:
+        if not service.replaced:
+            raise
+        raise ArtifactError(
+            f"{failure} The earlier artifact named {options.name!r} was already deleted ('overwrite: true'), "
+            "so this run has none: re-run the job to upload it again."
+        ) from None
     return UploadedArtifact(
         id=artifact_id,
         name=options.name,
@@ -256,21 +276,36 @@ class _HashingCounter:
                 yield chunk
 
 
-def upload_blob(upload_url: str, chunks: _HashingCounter, concurrency: int) -> None:
+def upload_blob(
+    upload_url: str, chunks: _HashingCounter, concurrency: int, timeouts: tuple[float, float] | None = None
+) -> None:
     """Send the zip to the signed block-blob URL, blocks in parallel."""
     # The Azure SDK is imported here, not at start-up: only uploads need it, and it is slow to import.
     from azure.core.exceptions import AzureError
+    from azure.core.pipeline.transport import RequestsTransport
     from azure.storage.blob import BlobClient, ContentSettings, ExponentialRetry
 
     logging.getLogger("azure").setLevel(logging.WARNING)
-    connect, read = timeout()
+    connect, read = timeouts or timeout()
+    policy = RetryPolicy()
     client = BlobClient.from_blob_url(
         upload_url,
         max_block_size=BLOCK_SIZE,
         max_single_put_size=BLOCK_SIZE,
-        retry_policy=ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=5, random_jitter_range=1),
-        connection_timeout=connect,
-        read_timeout=read,
+        # The SDK retries each block itself (a block is its unit of work), on our schedule.
+        retry_policy=ExponentialRetry(
+            initial_backoff=int(policy.first_delay),
+            increment_base=int(policy.multiplier),
+            retry_total=policy.attempts,
+            random_jitter_range=1,
+        ),
+        # Our session: the SDK's own would read ~/.netrc and the environment's settings.
+        transport=RequestsTransport(
+            session=new_session(pool_size=concurrency, same_origin_redirects=True),
+            session_owner=True,
+            connection_timeout=connect,
+            read_timeout=read,
+        ),
         user_agent=None,
     )
     try:
@@ -299,11 +334,12 @@ class ResultsService:
         self._policy = policy
         self._session = new_session()
         self._session.headers["Authorization"] = f"Bearer {runtime.token}"
+        # True once an earlier artifact of the same name was deleted to make room for this one.
+        self.replaced = False
 
     def create(self, options: UploadOptions) -> str:
-        """Create the artifact (replacing one of the same name if allowed) and return its upload URL."""
-        if options.overwrite:
-            self._delete_existing(options.name)
+        """Create the artifact and return its upload URL. An artifact of the same name is deleted
+        only when the service refuses the create for it, the latest moment the protocol allows."""
         body: dict[str, Any] = {
             **self._ids(),
             "name": options.name,
@@ -337,16 +373,11 @@ class ResultsService:
             raise ArtifactError("FinalizeArtifact answered without an artifact id: re-run the job.")
         return int(artifact_id)
 
-    def _delete_existing(self, name: str) -> None:
-        answer = self._call("ListArtifacts", {**self._ids(), "name_filter": name})
-        artifacts = _field(answer, "artifacts") or []
-        if any(isinstance(item, dict) and item.get("name") == name for item in artifacts):
-            self._delete(name)
-
     def _delete(self, name: str) -> None:
         # upload-artifact ignores a failed delete too: the create that follows says what is wrong.
         with contextlib.suppress(ArtifactError):
             self._call("DeleteArtifact", {**self._ids(), "name": name})
+            self.replaced = True
 
     def _ids(self) -> dict[str, str]:
         return {
@@ -356,34 +387,35 @@ class ResultsService:
 
     def _call(self, method: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
         url = self._runtime.results_origin + _SERVICE + method
-        problem = ""
-        for attempt in range(1, self._policy.attempts + 1):
-            retry_after = None
-            try:
-                response = self._session.post(url, json=body, timeout=timeout())
-            except TRANSIENT_ERRORS as failure:
-                problem = f"connection failed ({type(failure).__name__})"
-            else:
-                if response.status_code == 200:
-                    answer = _json_object(response)
-                    if answer is None:
-                        problem = "the answer was not JSON"
-                    else:
-                        if answer.get("ok") is False:
-                            raise ArtifactError(
-                                f"The results service answered {method} with ok: false: re-run the job."
-                            )
-                        return answer
-                else:
-                    _raise_unless_retryable(method, response)
-                    problem = f"HTTP {response.status_code}"
-                    retry_after = retry_after_seconds(response)
-            if attempt < self._policy.attempts:
-                self._policy.wait(attempt, retry_after)
+        try:
+            outcome = with_retries(self._policy, lambda _: self._attempt(method, url, body))
+        except WaitTooLong as wait:
+            raise ArtifactError(
+                f"The results service asked to wait {wait} before trying {method} again, longer than this "
+                "action waits: re-run the job later."
+            ) from None
+        except requests.RequestException as failure:
+            raise ArtifactError(
+                f"The results service could not be reached for {method} ({type(failure).__name__}): re-run the job."
+            ) from None
+        if not isinstance(outcome, Retry):
+            return outcome
         raise ArtifactError(
-            f"The results service kept failing {method} ({problem}) after {self._policy.attempts} "
+            f"The results service kept failing {method} ({outcome.problem}) after {self._policy.attempts} "
             "attempts: GitHub Actions may be having an incident; re-run the job later."
         )
+
+    def _attempt(self, method: str, url: str, body: Mapping[str, Any]) -> Mapping[str, Any] | Retry:
+        with self._session.post(url, json=body, timeout=timeout(), stream=True) as response:
+            if response.status_code != 200:
+                _raise_unless_retryable(method, response)
+                return Retry(f"HTTP {response.status_code}", retry_after_seconds(response))
+            answer = json_body(response, MAX_ERROR_BYTES)
+            if not isinstance(answer, dict):
+                return Retry("the answer was not a JSON object")
+            if answer.get("ok") is False:
+                raise ArtifactError(f"The results service answered {method} with ok: false: re-run the job.")
+            return answer
 
 
 class _Conflict(ArtifactError):
@@ -392,12 +424,13 @@ class _Conflict(ArtifactError):
 
 def _raise_unless_retryable(method: str, response: requests.Response) -> None:
     status = response.status_code
-    if status in _RETRYABLE_STATUS and "insufficient usage" not in response.text.lower():
+    message = error_message(response, key="msg")
+    quota = "insufficient usage" in message.lower()
+    if status in _RETRYABLE_STATUS and not quota:
         return
-    message = _twirp_message(response)
     if status == 409:
         raise _Conflict(message)
-    if "insufficient usage" in message.lower():
+    if quota:
         raise ArtifactError(
             "GitHub refused the artifact: the account's artifact storage quota is used up. Delete old "
             "artifacts (or shorten their retention), or raise the storage limit in the billing settings, "
@@ -408,21 +441,7 @@ def _raise_unless_retryable(method: str, response: requests.Response) -> None:
             f"The results service refused the runner's token for {method} (HTTP {status}): the token "
             "may have expired in a very long job; re-run the job."
         )
-    raise ArtifactError(f"The results service refused {method} (HTTP {status}: {message}).")
-
-
-def _twirp_message(response: requests.Response) -> str:
-    answer = _json_object(response)
-    message = answer.get("msg") if answer else None
-    return message if isinstance(message, str) and message else response.reason or "no details"
-
-
-def _json_object(response: requests.Response) -> dict[str, Any] | None:
-    try:
-        answer = response.json()
-    except ValueError:
-        return None
-    return answer if isinstance(answer, dict) else None
+    raise ArtifactError(f"The results service refused {method} (HTTP {status}: {message or 'no details'}).")
 
 
 def _field(answer: Mapping[str, Any], snake_name: str) -> Any:

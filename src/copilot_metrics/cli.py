@@ -6,11 +6,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from . import __version__
+from . import __version__, workflow
 from . import main as job
-from .errors import ActionError
 from .settings import REPORTS
 
 EXIT_CODES = """exit codes:
@@ -57,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    workflow.set_mode("command-line")
     arguments = sys.argv[1:] if argv is None else list(argv)
     if arguments[:1] == ["history"]:
         from .history.command import main as history_main
@@ -65,9 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(arguments)
     token = os.environ.get(args.token_env, "")
     if not token:
-        print(
-            f"error: the environment variable {args.token_env} is empty: export the token there first.", file=sys.stderr
-        )
+        workflow.error(f"the environment variable {args.token_env} is empty: export the token there first.")
         return 1
     inputs = {
         "org": args.org or "",
@@ -83,10 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": "false",
     }
     env = {**os.environ, "GITHUB_WORKSPACE": os.path.abspath(args.out)}
-    try:
-        record = job.run(inputs, env)
-    except ActionError as failure:
-        print(f"error: {failure}", file=sys.stderr)
-        return 1
+    return job.guarded(lambda: _print_outputs(inputs, env))
+
+
+def _print_outputs(inputs: Mapping[str, str], env: Mapping[str, str]) -> None:
+    """Run the job; its outputs, as JSON, are the only thing the command prints on stdout."""
+    record = job.run(inputs, env)
     print(json.dumps(job.outputs(record, record.settings.path)))
-    return 0

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,8 +40,14 @@ MISSING_WORKERS = 4
 
 def main() -> int:
     """Run as the action's container entry point; returns the process exit code."""
+    workflow.set_mode("action")
+    return guarded(lambda: run(workflow.read_inputs(DEFAULTS), os.environ))
+
+
+def guarded(job: Callable[[], object]) -> int:
+    """Run `job`; every failure ends as one error line and exit code 1, never a traceback."""
     try:
-        run(workflow.read_inputs(DEFAULTS), os.environ)
+        job()
     except ActionError as failure:
         workflow.error(str(failure))
         return 1
@@ -49,6 +55,13 @@ def main() -> int:
         workflow.error(
             f"Writing the report files failed: {failure.strerror or failure} ({failure.filename or 'no file'}). "
             "Check the runner's free disk space and the 'path' input."
+        )
+        return 1
+    except Exception as failure:  # the last resort: anything else still ends in one line
+        # Only the exception's type: its text may hold a URL with a signature or other outside data.
+        workflow.error(
+            f"The action failed unexpectedly ({type(failure).__name__}). Re-run the job; if it repeats, "
+            "report it to the action's maintainers with the step's log."
         )
         return 1
     return 0
@@ -64,7 +77,19 @@ def run(inputs: Mapping[str, str], env: Mapping[str, str]) -> RunRecord:
     for message in settings.warnings:
         workflow.warning(message)
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
-    store = open_store(settings.history, env, workspace) if settings.history else None
+    store = (
+        open_store(
+            settings.history,
+            env,
+            workspace,
+            github_token=settings.github_token,
+            log=workflow.info,
+            warn=workflow.warning,
+            on_secret=workflow.mask,
+        )
+        if settings.history
+        else None
+    )
     runs, failed = _fetch_all(settings, store)
     work = Path(tempfile.mkdtemp(prefix="copilot-figures-", dir=env.get("RUNNER_TEMP") or None))
     try:
@@ -267,7 +292,7 @@ def _download(api: ReportsApi, links: ReportLinks, folder: Path) -> list[Downloa
     if not links.parts:
         return []
     with workflow.group(f"Downloading {sum(len(part.links) for part in links.parts)} report file(s)"):
-        return download_report(links, folder, api.fresh_links, workflow.info)
+        return download_report(links, folder, api.fresh_links, workflow.info, warn=workflow.warning)
 
 
 def _with_csv(settings: Settings, files: list[DownloadedFile]) -> list[DownloadedFile]:

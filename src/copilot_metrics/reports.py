@@ -4,9 +4,8 @@ answers mean. Returns the report window and the signed links to the report files
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +14,22 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import requests
 
 from .errors import ApiError
-from .settings import LATEST, DayRange, DaySelection, Settings, is_loopback
-from .transport import TRANSIENT_ERRORS, RetryPolicy, new_session, retry_after_seconds, timeout
+from .settings import LATEST, DayRange, DaySelection, Settings
+from .transport import (
+    RedirectRefused,
+    Retry,
+    RetryPolicy,
+    WaitTooLong,
+    body_bytes,
+    error_message,
+    is_loopback,
+    new_session,
+    parse_json,
+    retry_after_seconds,
+    timeout,
+    with_retries,
+)
+from .workflow import Log, SecretSink
 
 API_VERSION = "2026-03-10"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -24,15 +37,11 @@ MAX_LINKS = 2000
 LATEST_PROBE_DAYS = 7
 # Days this recent may still be in the making: GitHub answers them "not ready" in several ways.
 FRESH_DAYS = 3
-SECONDARY_RATE_LIMIT_WAIT = 60.0
 
 # Query parameters of signed links that carry the credential itself (Azure SAS `sig`, CDN and S3
 # style signatures, keys and tokens). Masking every parameter would hide innocent values such as
 # dates all over the log.
 _SECRET_PARAM = re.compile(r"sig|signature|token|key|credential|policy|security", re.IGNORECASE)
-
-Log = Callable[[str], None]
-SecretSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -62,14 +71,18 @@ class ReportsApi:
         log: Log,
         on_secret: SecretSink,
         policy: RetryPolicy | None = None,
-        secondary_wait: float = SECONDARY_RATE_LIMIT_WAIT,
         today: dt.date | None = None,
     ) -> None:
         self._settings = settings
         self._log = log
         self._on_secret = on_secret
         self._policy = policy or RetryPolicy()
-        self._secondary_wait = secondary_wait
+        # Checked here, before the first request: a bad value must not reach any call.
+        self._timeout = timeout()
+        # Whether GitHub answered any request with a report or a "no report" (200 or 204), and
+        # the last 404 a fresh day got: together they tell "not ready" from "no such owner".
+        self._answered = False
+        self._not_found: ApiError | None = None
         self._today = today or dt.datetime.now(dt.UTC).date()
         self._session = new_session()
         self._session.headers.update(
@@ -143,8 +156,14 @@ class ReportsApi:
             part = self._day_part(day)
             if part is not None:
                 return _links_of([part], [])
+        self._raise_unknown_owner()
         oldest = yesterday - dt.timedelta(days=LATEST_PROBE_DAYS - 1)
         return ReportLinks(None, None, (), tuple(oldest + dt.timedelta(days=n) for n in range(LATEST_PROBE_DAYS)))
+
+    def _raise_unknown_owner(self) -> None:
+        """A 404 for every day asked, none answered otherwise: the owner, not the day, is missing."""
+        if self._not_found is not None and not self._answered:
+            raise self._not_found
 
     def _day_part(self, day: dt.date) -> ReportPart | None:
         try:
@@ -187,72 +206,70 @@ class ReportsApi:
         url = self._base if day else f"{self._base}/latest"
         params = {"day": day.isoformat()} if day else None
         may_be_unready = day is not None and day >= self._today - dt.timedelta(days=FRESH_DAYS)
-        problem = ""
-        for attempt in range(1, self._policy.attempts + 1):
-            try:
-                body, problem, wait = self._ask(url, params, attempt)
-            except TRANSIENT_ERRORS as failure:
-                body, problem, wait = None, f"connection failed: {type(failure).__name__}", None
-            except requests.RequestException as failure:
-                raise ApiError(
-                    f"The request to GitHub's API at {self._settings.api_url} failed ({type(failure).__name__}): "
-                    "check 'api-url' and the runner's network, then re-run the job."
-                ) from None
-            if body is not None:
-                return body
-            if attempt < self._policy.attempts:
-                self._policy.wait(attempt, wait)
+        try:
+            outcome = with_retries(self._policy, lambda _: self._ask(url, params, may_be_unready), self._log)
+        except WaitTooLong as wait:
+            resume = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait.seconds)
+            raise ApiError(
+                f"GitHub's API asked to wait until {resume:%H:%M} UTC before trying again (rate limit or "
+                "Retry-After), longer than this action waits: re-run the job after that, or use a token "
+                "that other jobs do not share."
+            ) from None
+        except requests.RequestException as failure:
+            raise ApiError(
+                f"The request to GitHub's API at {self._settings.api_url} failed "
+                f"({failure if isinstance(failure, RedirectRefused) else type(failure).__name__}): "
+                "check 'api-url' and the runner's network, then re-run the job."
+            ) from None
+        if not isinstance(outcome, Retry):
+            self._answered = True
+            return outcome
         if may_be_unready:
-            self._log(f"No report for {day} yet ({problem}).")
+            self._log(f"No report for {day} yet ({outcome.problem}).")
             raise _NotReady()
         advice = (
             "use a token that other jobs do not share, or re-run the job later"
-            if problem.startswith("rate limited")
+            if outcome.rate_limited
             else "check https://www.githubstatus.com and re-run the job later"
         )
         raise ApiError(
-            f"GitHub's Copilot metrics API kept failing ({problem}) after {self._policy.attempts} attempts: {advice}."
+            f"GitHub's Copilot metrics API kept failing ({outcome.problem}) after {self._policy.attempts} "
+            f"attempts: {advice}."
         )
 
-    def _ask(
-        self, url: str, params: dict[str, str] | None, attempt: int
-    ) -> tuple[dict[str, Any] | None, str, float | None]:
-        """One request: (the answer, or None with the problem and how long to wait before the next)."""
-        with self._session.get(url, params=params, timeout=timeout(), stream=True) as response:
+    def _ask(self, url: str, params: dict[str, str] | None, may_be_unready: bool) -> dict[str, Any] | Retry:
+        """One request: the answer, or what went wrong and how long to wait before the next."""
+        with self._session.get(url, params=params, timeout=self._timeout, stream=True) as response:
             status = response.status_code
             if status == 204:
+                self._answered = True
                 raise _NotReady()
             if status == 200:
-                body = _json_body(response)
+                data = body_bytes(response, MAX_BODY_BYTES, self._policy.patience)
+                if data is None:
+                    raise ApiError(
+                        f"GitHub's answer is larger than {MAX_BODY_BYTES // 1024**2} MiB: refusing to read it."
+                    )
+                body = parse_json(data)
                 if isinstance(body, dict):
-                    return body, "", None
+                    return body
                 if isinstance(body, str):
-                    return None, "GitHub answered that the report is not ready", None
-                return None, "the answer was not a JSON object", None
-            if _is_rate_limited(response):
-                return None, f"rate limited (HTTP {status})", self._rate_limit_wait(response, attempt)
+                    return Retry("GitHub answered that the report is not ready")
+                return Retry("the answer was not a JSON object")
+            message = error_message(response, patience=self._policy.patience)
+            if _is_rate_limited(response, message):
+                return Retry(f"HTTP {status}", retry_after_seconds(response), rate_limited=True)
             if status >= 500:
-                return None, f"HTTP {status}", retry_after_seconds(response)
-            raise self._refusal(response)
+                return Retry(f"HTTP {status}", retry_after_seconds(response))
+            refusal = self._refusal(status, message)
+            if status == 404 and may_be_unready:
+                # Some 1-day endpoints document no 204; a day still in the making may answer 404.
+                # Whether the owner itself is unknown shows once every day has answered.
+                self._not_found = refusal
+                raise _NotReady()
+            raise refusal
 
-    def _rate_limit_wait(self, response: requests.Response, attempt: int) -> float:
-        wait = retry_after_seconds(response)
-        if wait is None:
-            wait = min(self._secondary_wait * 2 ** (attempt - 1), self._policy.max_delay)
-        resume = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait)
-        if wait > self._policy.max_retry_after:
-            raise ApiError(
-                f"GitHub's API rate limit for this token is used up until {resume:%H:%M} UTC: re-run the "
-                "job after that, or use a token that other jobs do not share."
-            )
-        self._log(
-            f"GitHub's API rate limit was reached (HTTP {response.status_code}): waiting {wait:.0f} s, "
-            f"until {resume:%H:%M:%S} UTC, before trying again."
-        )
-        return wait
-
-    def _refusal(self, response: requests.Response) -> ApiError:
-        status = response.status_code
+    def _refusal(self, status: int, message: str) -> ApiError:
         scope = self._settings.scope
         if status == 401:
             return ApiError(
@@ -283,7 +300,6 @@ class ReportsApi:
                 f'name, that Copilot is enabled for the {what}, and that the "Copilot usage metrics" '
                 "policy is enabled (enterprise or organization settings > Copilot > Policies)."
             )
-        message = _api_message(response)
         return ApiError(f"GitHub refused the request (HTTP {status}{': ' + message if message else ''}).")
 
 
@@ -309,36 +325,14 @@ def _check_link(link: str) -> None:
     )
 
 
-def _is_rate_limited(response: requests.Response) -> bool:
+def _is_rate_limited(response: requests.Response, message: str) -> bool:
     if response.status_code == 429:
         return True
     if response.status_code != 403:
         return False
     if response.headers.get("x-ratelimit-remaining") == "0" or "Retry-After" in response.headers:
         return True
-    return "rate limit" in _api_message(response).lower()
-
-
-def _json_body(response: requests.Response) -> Any:
-    """The decoded body, read at most MAX_BODY_BYTES deep; None when it is not JSON."""
-    received = bytearray()
-    for chunk in response.iter_content(64 * 1024):
-        received += chunk
-        if len(received) > MAX_BODY_BYTES:
-            raise ApiError(f"GitHub's answer is larger than {MAX_BODY_BYTES // 1024 // 1024} MiB: refusing to read it.")
-    try:
-        return json.loads(received)
-    except ValueError:
-        return None
-
-
-def _api_message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    message = body.get("message") if isinstance(body, dict) else None
-    return message if isinstance(message, str) else ""
+    return "rate limit" in message.lower()
 
 
 def _day_field(body: dict[str, Any], name: str) -> dt.date:

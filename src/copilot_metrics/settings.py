@@ -7,7 +7,6 @@ request built from an unchecked value.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from .artifacts import ArtifactRuntime, validate_artifact_name
 from .errors import InputError
 from .history.location import parse_location
 from .schema import Report, Scope, reports_of
+from .transport import is_loopback
 
 IfNoReport = Literal["warn", "error", "ignore"]
 
@@ -340,16 +340,6 @@ def _api_url_problem(value: str) -> str:
     if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
         return "it must not hold credentials, a query or a fragment"
     return ""
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses, the only hosts plain http may reach."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _artifact_name(value: str) -> str:

@@ -1,26 +1,51 @@
 """Everything the action says to the Actions runner: inputs, masks, log lines, annotations,
 groups, outputs and the job summary. A thin layer over actions-toolkit.
 
-Outside GitHub Actions (the command line) the same calls print plain lines to stderr instead of
-workflow commands, so that stdout stays free for the command's own result."""
+The entry point says which program is running: the action (workflow commands on stdout, read by
+the runner) or the command line (plain lines on stderr, stdout kept for the command's JSON
+result). The mode is never guessed from GITHUB_ACTIONS: the command line run from a workflow's
+`run:` step sees that variable too, and workflow commands in its stdout would end up in whatever
+file the user redirects it to, masks with the token in clear included."""
 
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Literal
 
 from actions_toolkit import core
+
+Mode = Literal["action", "command-line"]
+# What the action's modules take for logging and for reporting a secret: one type each, here.
+Log = Callable[[str], None]
+SecretSink = Callable[[str], None]
+
+_mode: Mode = "command-line"
+# Line breaks and other control characters in outside text (a server's message, a link) would
+# start a new log line that the runner could read as a workflow command.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def set_mode(mode: Mode) -> None:
+    global _mode
+    _mode = mode
+
+
+def in_actions() -> bool:
+    return _mode == "action"
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character written as an escape, so it prints as one line."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def read_inputs(names: Iterable[str]) -> dict[str, str]:
     """The inputs the runner passed as INPUT_<NAME> (hyphens kept); absent ones are left out."""
     return {name: core.get_input(name) for name in names if f"INPUT_{name.upper()}" in os.environ}
-
-
-def in_actions() -> bool:
-    return os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 def mask(secret: str) -> None:
@@ -35,32 +60,32 @@ def mask(secret: str) -> None:
 
 def info(message: str) -> None:
     if in_actions():
-        core.info(message)
+        core.info(one_line(message))
     else:
-        print(message, file=sys.stderr)
+        print(one_line(message), file=sys.stderr)
 
 
 def warning(message: str) -> None:
     if in_actions():
         core.warning(message)
     else:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {one_line(message)}", file=sys.stderr)
 
 
 def error(message: str) -> None:
     if in_actions():
         core.error(message)
     else:
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
 
 
 @contextmanager
 def group(title: str) -> Iterator[None]:
     if not in_actions():
-        print(f"{title}...", file=sys.stderr)
+        print(f"{one_line(title)}...", file=sys.stderr)
         yield
         return
-    core.start_group(title)
+    core.start_group(one_line(title))
     try:
         yield
     finally:
@@ -68,7 +93,7 @@ def group(title: str) -> Iterator[None]:
 
 
 def set_outputs(outputs: Mapping[str, str]) -> None:
-    if not os.environ.get("GITHUB_OUTPUT"):
+    if not in_actions() or not os.environ.get("GITHUB_OUTPUT"):
         return
     for name, value in outputs.items():
         core.set_output(name, value)
@@ -76,6 +101,6 @@ def set_outputs(outputs: Mapping[str, str]) -> None:
 
 def append_summary(markdown: str) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
+    if in_actions() and path:
         with open(path, "a", encoding="utf-8") as summary:
             summary.write(markdown)

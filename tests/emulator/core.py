@@ -48,7 +48,7 @@ def _fault_answer(host: str, fault: Fault) -> Response:
 def _content_type(body: bytes) -> str:
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "text/plain; charset=utf-8"
     return "application/json; charset=utf-8"
 
@@ -77,6 +77,9 @@ class Emulator:
         self.today: date = datetime.now(UTC).date()
         self.forbidden_tokens: set[str] = set()
         self.link_ttl = 3600.0
+        # How a 1-day endpoint answers a day without a report: 204 where GitHub documents it;
+        # 404 is the other answer that endpoints without a documented 204 may give.
+        self.not_ready_status = 204
         self.run_id = str(10_000_000_000 + uuid.uuid5(uuid.NAMESPACE_URL, seed).int % 10**9)
         run_backend_id, job_backend_id = str(uuid.uuid4()), str(uuid.uuid4())
         self.runtime_token = _runtime_token(run_backend_id, job_backend_id)
@@ -92,7 +95,9 @@ class Emulator:
 
     def _start_servers(self) -> dict[str, HostServer]:
         handlers = {
-            "api": ApiHost(self._catalog, self.token, lambda: self.forbidden_tokens, self._links).handle,
+            "api": ApiHost(
+                self._catalog, self.token, lambda: self.forbidden_tokens, self._links, lambda: self.not_ready_status
+            ).handle,
             "download": DownloadHost(self._catalog, self._links, self._traffic).handle,
             "results": self._results.handle,
             "blob": self._store.handle,

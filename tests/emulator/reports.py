@@ -185,11 +185,19 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 class ApiHost:
     """The REST API: the metrics report family for organizations and enterprises."""
 
-    def __init__(self, catalog: Catalog, token: str, forbidden: Callable[[], set[str]], links: LinkSigner) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        token: str,
+        forbidden: Callable[[], set[str]],
+        links: LinkSigner,
+        not_ready_status: Callable[[], int] = lambda: 204,
+    ) -> None:
         self.catalog = catalog
         self.token = token
         self.forbidden = forbidden
         self.links = links
+        self.not_ready_status = not_ready_status
         self.rates = RateLimits()
 
     def handle(self, request: Request) -> Response:
@@ -229,6 +237,8 @@ class ApiHost:
                 return github_error(422, "Invalid request.\n\n'day' must be a date in the format YYYY-MM-DD.")
         key = ReportKey(scope, owner, report, day)
         shards = self.catalog.shards(key)
+        if shards is None and self.not_ready_status() == 404:
+            return github_error(404, "Not Found")
         if shards is None:
             return Response(HTTPStatus.NO_CONTENT)
         names = self.catalog.file_names(key, len(shards))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..errors import HistoryError, InputError
@@ -11,8 +11,24 @@ from .location import parse_location
 from .store import Store
 
 
-def open_store(location: str, env: Mapping[str, str], workspace: Path) -> Store:
-    """The store `location` names: a folder, s3://, az://, gs:// or branch:NAME."""
+def _ignore(_: str) -> None:
+    return None
+
+
+def open_store(
+    location: str,
+    env: Mapping[str, str],
+    workspace: Path,
+    *,
+    github_token: str = "",
+    log: Callable[[str], None] = _ignore,
+    warn: Callable[[str], None] = _ignore,
+    on_secret: Callable[[str], None] = _ignore,
+) -> Store:
+    """The store `location` names: a folder, s3://, az://, gs:// or branch:NAME.
+
+    `github_token` is for a branch only, which is the one store that takes a token from an input;
+    `on_secret` receives every form of it before anything could print it."""
     try:
         where = parse_location(location, workspace)
     except InputError as problem:
@@ -21,15 +37,9 @@ def open_store(location: str, env: Mapping[str, str], workspace: Path) -> Store:
         assert where.folder is not None
         return FolderStore(where.folder)
     if where.kind == "branch":
-        try:
-            from .branch import open_branch_store  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise HistoryError(
-                f"The history store {where.url} (a git branch) is not available in this version: use a folder, "
-                "s3://, az:// or gs://."
-            ) from None
-        store: Store = open_branch_store(where.bucket, env, workspace)
-        return store
+        from .branch import open_branch_store
+
+        return open_branch_store(where.bucket, env, github_token, log, on_secret, warn=warn)
     from .objects import open_object_store
 
     return open_object_store(where, env, workspace)

@@ -40,7 +40,9 @@ def main(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     log = _print
     try:
-        store = open_store(args.store, os.environ, Path.cwd())
+        store = open_store(
+            args.store, os.environ, Path.cwd(), github_token=os.environ.get("GITHUB_TOKEN", ""), log=log, warn=log
+        )
         if args.action == "rebuild":
             log(f"Rebuilt the tables of {rebuild(store, log)} day(s) in {store.url}")
             return 0

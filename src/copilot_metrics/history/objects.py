@@ -24,8 +24,7 @@ from obstore.exceptions import (
 from obstore.store import AzureStore, GCSStore, S3Store
 
 from ..errors import HistoryError
-from ..settings import is_loopback
-from ..transport import new_session, timeout
+from ..transport import is_loopback, new_session, timeout
 from .location import Location
 from .store import checked_key
 
