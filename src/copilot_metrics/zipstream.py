@@ -26,11 +26,14 @@ from typing import BinaryIO
 
 from zlib_ng import zlib_ng
 
+from .errors import ArtifactError
+
 # Big enough that handing a block to a thread costs nothing next to deflating it, small enough
 # that the blocks in flight keep memory flat.
 BLOCK_SIZE = 1024 * 1024
-# Blocks queued or being deflated per worker: one compressing, one waiting.
-IN_FLIGHT_PER_WORKER = 2
+# Blocks queued or being deflated per worker: enough that the workers never wait for this
+# thread, which also feeds the upload.
+IN_FLIGHT_PER_WORKER = 4
 _WINDOW = 32 * 1024  # deflate's history: what each block is primed with
 # zlib-ng's levels trade ratio for speed differently from zlib's: its levels 1-3 compress worse
 # than zlib's (level 1 is a different, quick algorithm). Each level is mapped to the fastest
@@ -128,31 +131,37 @@ def _stored(source: BinaryIO) -> Iterator[Block]:
 
 
 def _deflated(source: BinaryIO, level: int, pool: ThreadPoolExecutor, in_flight: int) -> Iterator[Block]:
-    """The deflated blocks of `source`, in order, with at most `in_flight` of them pending."""
+    """The deflated blocks of `source`, in order, with at most `in_flight` of them pending.
+
+    The workers read their own blocks (and the window before each) with pread, so this thread,
+    which also feeds the upload, only hands out offsets.
+    """
+    descriptor = source.fileno()
+    size = os.fstat(descriptor).st_size
     pending: deque[Future[Block]] = deque()
-    window = b""
-    block = source.read(BLOCK_SIZE)
-    while True:
-        following = source.read(BLOCK_SIZE)
-        pending.append(pool.submit(_deflate_block, block, window, level, not following))
-        if not following:
-            break
-        window = (window + block[-_WINDOW:])[-_WINDOW:]
-        block = following
+    for offset in range(0, size, BLOCK_SIZE) if size else [0]:
+        last = offset + BLOCK_SIZE >= size
+        pending.append(pool.submit(_deflate_block, descriptor, offset, min(BLOCK_SIZE, size - offset), level, last))
         while len(pending) >= in_flight:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _deflate_block(block: bytes, window: bytes, level: int, last: bool) -> Block:
+def _deflate_block(descriptor: int, offset: int, length: int, level: int, last: bool) -> Block:
+    start = max(0, offset - _WINDOW)
+    data = os.pread(descriptor, offset - start + length, start)
+    if len(data) != offset - start + length:
+        raise ArtifactError(f"A file shrank while it was being zipped (read {len(data)} bytes at {start}).")
+    view = memoryview(data)  # slices without copying
+    window, block = view[: offset - start], view[offset - start :]
     settings = (_ZLIB_NG_LEVEL[level], zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS, _MEM_LEVEL)
     compressor = zlib_ng.compressobj(*settings, zdict=window) if window else zlib_ng.compressobj(*settings)
-    data = compressor.compress(block)
+    output = compressor.compress(block)
     # A sync flush ends the block on a byte boundary without marking it final, so the next
     # block's deflate stream continues this one.
-    data += compressor.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_SYNC_FLUSH)
-    return data, zlib_ng.crc32(block), len(block)
+    output += compressor.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_SYNC_FLUSH)
+    return output, zlib_ng.crc32(block), len(block)
 
 
 def _local_header(entry: _Entry, dos_time: int, dos_date: int) -> bytes:
