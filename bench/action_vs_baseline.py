@@ -27,7 +27,7 @@ from emulator import Emulator
 FULL = (10 * MIB, 100 * MIB, 1024 * MIB)
 QUICK = (1 * MIB, 8 * MIB)
 LEVEL = 6
-TIME_TARGET = 1.0
+TIME_TARGET = 0.5
 RSS_TARGET_MIB = 100.0
 RSS_FLAT = 0.10
 

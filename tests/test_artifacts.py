@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
-import random
-import zipfile
 from pathlib import Path
 from urllib.parse import parse_qsl, quote
 
@@ -21,7 +18,6 @@ from copilot_metrics.artifacts import (
     upload_artifact,
     validate_artifact_name,
     zip_entries,
-    zip_stream,
 )
 from copilot_metrics.errors import ArtifactError, InputError
 from copilot_metrics.transport import RetryPolicy
@@ -41,33 +37,6 @@ def tree(root: Path) -> list[Path]:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     return [root / name for name in files]
-
-
-@pytest.mark.parametrize(
-    ("level", "method"), [(0, zipfile.ZIP_STORED), (6, zipfile.ZIP_DEFLATED), (9, zipfile.ZIP_DEFLATED)]
-)
-def test_zip_stream_holds_every_file_under_its_relative_name(tmp_path: Path, level: int, method: int) -> None:
-    files = tree(tmp_path)
-    data = b"".join(zip_stream(zip_entries(files, tmp_path), level))
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        infos = archive.infolist()
-        assert [info.filename for info in infos] == ["a.ndjson", "2026-11-01/b.ndjson", "2026-11-02/deeper/c.ndjson"]
-        assert all(info.compress_type == method and not info.is_dir() for info in infos)
-        assert all(info.flag_bits & 0x08 for info in infos)  # data descriptors: written without seeking
-        assert archive.testzip() is None
-        assert {info.filename: archive.read(info) for info in infos} == {
-            f.relative_to(tmp_path).as_posix(): f.read_bytes() for f in files
-        }
-
-
-def test_zip_stream_yields_bounded_pieces(tmp_path: Path) -> None:
-    big = tmp_path / "big.ndjson"
-    big.write_bytes(random.Random(7).randbytes(10_000_000))  # does not compress
-
-    sizes = [len(piece) for piece in zip_stream(zip_entries([big], tmp_path), 1)]
-
-    assert sum(sizes) > 10_000_000 and max(sizes) <= 2 * 1024 * 1024
 
 
 def test_files_outside_the_root_are_refused(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from action_run import assert_no_leaks, run_action
 from copilot_metrics import figures, summary, teams, trends
+from copilot_metrics.dashboard.page import visible_team
 from copilot_metrics.download import DownloadedFile
 from copilot_metrics.history import checks, open_store, tables
 from copilot_metrics.job import ReportRun, RunRecord
@@ -527,3 +528,17 @@ def test_a_year_of_files_leaves_room_for_the_figures(tmp_path: Path) -> None:
     assert text.count("users-1-day_part-1.ndjson") == summary.FILE_ROWS
     assert f"_and {3 * 365 - summary.FILE_ROWS:,} more files (the `files` output lists them all)_" in text
     assert "### Activity" in text
+
+
+def test_team_rows_feed_the_dashboard_as_its_team_days(tmp_path: Path) -> None:
+    found = figures.team_figures(run_files(tmp_path), None, 5, tmp_path / "work")
+
+    days = figures.dashboard_team_days(found.rows)
+
+    assert [(d.team, d.active_users, d.interactions, d.code_generations, d.code_acceptances) for d in days] == [
+        ("platform", 5, 25, 50, 24),
+        ("web", 5, 20, 32, 15),
+        ("other teams (2)", 4, 15, 15, 13),
+    ]
+    assert [(d.lines_added, d.ai_credits) for d in days] == [(190, 5.0), (74, 3.0), (15, 9.5)]
+    assert [visible_team(d, 5) for d in days] == [True, True, False]

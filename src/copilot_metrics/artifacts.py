@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import re
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from .transport import (
     with_retries,
 )
 from .workflow import SecretSink
+from .zipstream import zip_stream
 
 _SERVICE = "/twirp/github.actions.results.api.v1.ArtifactService/"
 _FORBIDDEN_IN_NAME = {
@@ -54,10 +54,9 @@ _FORBIDDEN_IN_NAME = {
 }
 # Statuses the official client also retries; anything else is the caller's mistake.
 _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-# The compressed stream arrives far slower than blocks upload, so small blocks cost no speed,
-# and they keep memory flat: at most `concurrency` blocks are held at once.
+# Small blocks keep memory flat (at most `concurrency` of them are held at once) and, with a
+# compressed stream of about a tenth of the report's size, cost no measurable speed.
 BLOCK_SIZE = 1024 * 1024
-READ_CHUNK = 1024 * 1024
 DEFAULT_CONCURRENCY = 5
 MAX_CONCURRENCY = 300
 ZIP_CONTENT_TYPE = "application/zip"
@@ -216,48 +215,6 @@ def zip_entries(files: Sequence[Path], root: Path) -> list[tuple[Path, str]]:
             raise ArtifactError(f"{file} is not inside the artifact's root folder {root}.")
         entries.append((resolved, resolved.relative_to(root).as_posix()))
     return entries
-
-
-class _Sink:
-    """The write end zipfile fills; it cannot seek, so zipfile writes data descriptors."""
-
-    def __init__(self) -> None:
-        self._chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def tell(self) -> int:
-        # zipfile asks; an OSError tells it the stream cannot seek, so it writes data descriptors.
-        raise OSError("not seekable")
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data
-
-
-def zip_stream(entries: Sequence[tuple[Path, str]], compression_level: int) -> Iterator[bytes]:
-    """Yield the zip of `entries` piece by piece, never holding more than a chunk or so."""
-    sink = _Sink()
-    method = zipfile.ZIP_DEFLATED if compression_level > 0 else zipfile.ZIP_STORED
-    with zipfile.ZipFile(sink, "w", compression=method, compresslevel=compression_level or None) as archive:
-        for path, name in entries:
-            large = path.stat().st_size * 1.05 > zipfile.ZIP64_LIMIT
-            with path.open("rb") as source, archive.open(name, "w", force_zip64=large) as target:
-                while chunk := source.read(READ_CHUNK):
-                    target.write(chunk)
-                    if data := sink.take():
-                        yield data
-            yield sink.take()
-    yield sink.take()
 
 
 class _HashingCounter:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import teams, trends
+from .dashboard.data import TeamDay
 from .history.keeping import day_files
 from .history.store import Store
 from .history.tables import build
@@ -83,6 +84,23 @@ def history_team_rows(store: Store, min_group_size: int, work: Path) -> Iterator
     files = download_days(store, teams.TABLE, TEAM_OBJECT, held[0], held[-1], work / "team_daily")
     for start in range(0, len(files), TEAM_DAYS_AT_ONCE):
         yield from teams.shown(files[start : start + TEAM_DAYS_AT_ONCE], min_group_size, work / "spill")
+
+
+def dashboard_team_days(rows: Sequence[TeamRow]) -> tuple[TeamDay, ...]:
+    """The team rows people may read (history_team_rows) as the dashboard's TeamDay values."""
+    return tuple(
+        TeamDay(
+            day=row.day,
+            team=row.team,
+            active_users=row.active_users,
+            interactions=int(row.sums["user_initiated_interaction_count"]),
+            code_generations=int(row.sums["code_generation_activity_count"]),
+            code_acceptances=int(row.sums["code_acceptance_activity_count"]),
+            lines_added=int(row.sums["loc_added_sum"]),
+            ai_credits=row.sums["ai_credits_used"],
+        )
+        for row in rows
+    )
 
 
 def _by_day(table: tuple[str, str], downloaded: Mapping[str, Sequence[Path]]) -> dict[Day, tuple[Path, ...]]:
