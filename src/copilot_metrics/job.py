@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from . import summary
 from .artifacts import UploadedArtifact
 from .download import DownloadedFile
 from .reports import ReportLinks
@@ -44,19 +43,23 @@ class RunRecord:
         return [file for run in self.reports for file in run.files] + list(self.extra_files)
 
 
+# The summary's lines of what one report's files hold (summary.report_contents).
+Contents = Callable[[str, list[DownloadedFile]], list[str]]
+
+
 class BackgroundContents:
-    """summary.report_contents() of each report, computed in a child process while the caller uploads.
+    """`contents` of each report, computed in a child process while the caller uploads.
 
     Reading a large report is CPU work that holds Python's global lock, and so is much of the
     upload; a second process lets both use a core of their own. The child is forked, so it
     starts at once with everything already imported."""
 
-    def __init__(self, reports: Sequence[ReportRun]) -> None:
+    def __init__(self, reports: Sequence[ReportRun], contents: Contents) -> None:
         context = multiprocessing.get_context("fork")
         self._count = len(reports)
         self._receiver, sender = context.Pipe(duplex=False)
         work = [(run.settings.report.name, list(run.files)) for run in reports]
-        self._process = context.Process(target=_send_contents, args=(sender, work), daemon=True)
+        self._process = context.Process(target=_send_contents, args=(sender, work, contents), daemon=True)
         self._process.start()
         sender.close()
 
@@ -69,12 +72,12 @@ class BackgroundContents:
         return contents
 
 
-def _send_contents(sender: Connection, work: list[tuple[str, list[DownloadedFile]]]) -> None:
-    contents = []
+def _send_contents(sender: Connection, work: list[tuple[str, list[DownloadedFile]]], contents: Contents) -> None:
+    lines = []
     for report, files in work:
         try:
-            contents.append(summary.report_contents(report, files))
+            lines.append(contents(report, files))
         except Exception as failure:  # a summary must never cost the run its artifact
-            contents.append([f"_The report's contents could not be summarised ({type(failure).__name__})._", ""])
-    sender.send(contents)
+            lines.append([f"_The report's contents could not be summarised ({type(failure).__name__})._", ""])
+    sender.send(lines)
     sender.close()

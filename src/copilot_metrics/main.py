@@ -136,7 +136,11 @@ def _finish(
 ) -> RunRecord:
     # The user-teams report is summarised from its table with the team figures, small teams hidden.
     read = [run for run in runs if run.settings.report.kind != "user-teams"]
-    contents = BackgroundContents(read) if settings.summary and any(run.files for run in read) else None
+    contents = (
+        BackgroundContents(read, summary.report_contents)
+        if settings.summary and any(run.files for run in read)
+        else None
+    )
     found = _team_figures(settings, store, runs, work / "teams")
     extra = [_team_csv(settings, found.rows)] if settings.csv and found.rows else []
     # The history is written while the artifact uploads (a dashboard of it waits for its days and
