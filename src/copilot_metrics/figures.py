@@ -9,7 +9,7 @@ run did not download are read from the store.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +86,7 @@ def history_team_rows(store: Store, min_group_size: int, work: Path) -> Iterator
         yield from teams.shown(files[start : start + TEAM_DAYS_AT_ONCE], min_group_size, work / "spill")
 
 
-def dashboard_team_days(rows: Sequence[TeamRow]) -> tuple[TeamDay, ...]:
+def dashboard_team_days(rows: Iterable[TeamRow]) -> tuple[TeamDay, ...]:
     """The team rows people may read (history_team_rows) as the dashboard's TeamDay values."""
     return tuple(
         TeamDay(

@@ -25,7 +25,6 @@ from ..history.keeping import day_files
 from ..history.store import Store
 from ..history.team_table import keep_team_days
 from ..schema import REPORTS, Report
-from ..teams import TeamRow
 from .data import TeamDay
 from .history import history_data
 from .page import PAGE_NAME, write_dashboard
@@ -76,7 +75,7 @@ def run_history(runs: RunFiles, work: Path, log: Log) -> FolderStore:
 
 
 def _page(store: Store, owner: str, min_group_size: int, folder: Path, work: Path) -> Path | None:
-    teams = busiest_teams([_team_day(row) for row in figures.history_team_rows(store, min_group_size, work / "teams")])
+    teams = busiest_teams(figures.dashboard_team_days(figures.history_team_rows(store, min_group_size, work / "teams")))
     data = history_data(
         store,
         work / "tables",
@@ -89,11 +88,14 @@ def _page(store: Store, owner: str, min_group_size: int, folder: Path, work: Pat
 
 
 def busiest_teams(rows: Sequence[TeamDay], limit: int = TEAM_LIMIT) -> list[TeamDay]:
-    """The rows of the `limit` teams with the most interactions; the others' added up per day as OTHER_TEAMS."""
+    """The rows of the `limit` teams with the most interactions; the others' added up per day as
+    OTHER_TEAMS, with the small teams (which the rows name "other teams (N)", N varying by day)."""
     volume: dict[str, int] = defaultdict(int)
     for row in rows:
         volume[row.team] += row.interactions
-    named = sorted((team for team in volume if team != OTHER_TEAMS), key=lambda team: (-volume[team], team))
+    named = sorted(
+        (team for team in volume if not team.startswith(OTHER_TEAMS)), key=lambda team: (-volume[team], team)
+    )
     kept = set(named[:limit])
     folded: dict[tuple[dt.date, str], TeamDay] = {}
     for row in rows:
@@ -112,19 +114,6 @@ def _added(a: TeamDay, b: TeamDay) -> TeamDay:
         code_acceptances=a.code_acceptances + b.code_acceptances,
         lines_added=a.lines_added + b.lines_added,
         ai_credits=a.ai_credits + b.ai_credits,
-    )
-
-
-def _team_day(row: TeamRow) -> TeamDay:
-    return TeamDay(
-        day=row.day,
-        team=OTHER_TEAMS if row.team.startswith(f"{OTHER_TEAMS} (") else row.team,
-        active_users=row.active_users,
-        interactions=int(row.sums["user_initiated_interaction_count"]),
-        code_generations=int(row.sums["code_generation_activity_count"]),
-        code_acceptances=int(row.sums["code_acceptance_activity_count"]),
-        lines_added=int(row.sums["loc_added_sum"]),
-        ai_credits=row.sums["ai_credits_used"],
     )
 
 
