@@ -34,7 +34,7 @@ class RunRecord:
     reports: Sequence[ReportRun]
     artifact: UploadedArtifact | None
     failed: Mapping[str, str] = field(default_factory=dict)  # report name -> why it failed
-    extra_files: Sequence[DownloadedFile] = ()  # the team figures' CSV
+    extra_files: Sequence[DownloadedFile] = ()  # the team figures' CSV, the dashboard page
     team_rows: Sequence[TeamRow] = ()
     trends: Trends | None = None
 

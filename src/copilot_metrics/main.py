@@ -150,11 +150,11 @@ def _finish(
         kept = pool.submit(_keep_history, store, runs, env, log) if store else None
         page = _dashboard(settings, store, kept, runs, work / "dashboard") if settings.dashboard else None
         committed = pool.submit(_commit, settings, store, runs, kept, page, log) if store and kept else None
-        artifact = _upload(settings, runs, [*extra, *([page.file] if page else [])])
+        extra += [page.file] if page else []
+        artifact = _upload(settings, runs, extra)
     outcomes, failure = _history_result(store, committed, log)
     found_trends = _trends(settings, store, work / "trends") if store and failure is None and settings.summary else None
-    pages = [page.file] if page else []
-    record = RunRecord(settings, runs, artifact, failed, [*extra, *pages], found.rows, found_trends)
+    record = RunRecord(settings, runs, artifact, failed, extra, found.rows, found_trends)
     workflow.set_outputs(outputs(record, workspace) | history_outputs(store, outcomes))
     if settings.summary:
         workflow.append_summary(summary.markdown(record, _contents(settings, runs, contents, found)))
