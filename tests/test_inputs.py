@@ -56,7 +56,11 @@ BAD_INPUTS: list[tuple[str, str, dict[str, str]]] = [
     ("day", "", {"report": "organization-1-day"}),
     *[("retention-days", value, {}) for value in ["-1", "1.5", "401", "ten", "1e2", "0x10", ""]],
     *[("compression-level", value, {}) for value in ["-1", "10", "high", "5.0"]],
-    *[(name, value, {}) for name in ("overwrite", "upload", "summary", "csv") for value in ("yes", "1", "tRue")],
+    *[
+        (name, value, {})
+        for name in ("overwrite", "upload", "summary", "csv", "dashboard")
+        for value in ("yes", "1", "tRue")
+    ],
     *[("if-no-report", value, {}) for value in ("fail", "WARN", "")],
     *[("artifact-name", f"report{char}x", {}) for char in '":<>|*?\\/\r\n'],
     *[("path", value, {}) for value in ("..", "../elsewhere", "sub/../../x", "/etc", "")],
@@ -171,7 +175,7 @@ def settings_of(inputs: dict[str, str], workspace: Path, **env: str) -> Settings
     ("value", "meaning"),
     [("true", True), ("True", True), ("TRUE", True), ("false", False), ("False", False), ("FALSE", False)],
 )
-@pytest.mark.parametrize("name", ["overwrite", "summary", "csv"])
+@pytest.mark.parametrize("name", ["overwrite", "summary", "csv", "dashboard"])
 def test_yaml_core_booleans_are_accepted(tmp_path: Path, name: str, value: str, meaning: bool) -> None:
     settings = settings_of({name: value, "upload": "false"}, tmp_path)
 
