@@ -45,6 +45,20 @@ def test_downloads_into_out_and_prints_the_outputs(emu: Emulator, tmp_path: Path
     assert not [r for r in emu.requests if r.host in ("results", "blob")]
 
 
+def test_dashboard_writes_the_page_of_the_days_downloaded(emu: Emulator, tmp_path: Path) -> None:
+    finished = cli(
+        ["--org", "octo", "--api-url", emu.api_url, "--out", "metrics", "--dashboard"],
+        tmp_path,
+        {"COPILOT_METRICS_TOKEN": emu.token},
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    page = tmp_path / "metrics" / "dashboard" / "index.html"
+    assert "dashboard/index.html" in json.loads(json.loads(finished.stdout)["files"])[-1]
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert "::" not in finished.stdout + finished.stderr
+
+
 def test_token_comes_from_the_named_variable(emu: Emulator, tmp_path: Path) -> None:
     finished = cli(
         ["--enterprise", "octo-ent", "--api-url", emu.api_url, "--token-env", "MY_TOKEN"],
@@ -91,6 +105,7 @@ def test_help_documents_every_option_and_the_exit_codes(tmp_path: Path) -> None:
         "--api-url",
         "--out",
         "--csv",
+        "--dashboard",
         "--if-no-report",
         "--token-env",
     ):

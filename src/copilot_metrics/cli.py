@@ -40,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--out", default="copilot-metrics", help="folder for the files (default: %(default)s)")
     command.add_argument("--csv", action="store_true", help="also write CSV conversions next to the NDJSON files")
     command.add_argument(
+        "--dashboard", action="store_true", help="also write dashboard/index.html, a page of the days the files hold"
+    )
+    command.add_argument(
         "--if-no-report",
         default="warn",
         choices=("warn", "error", "ignore"),
@@ -76,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api-url": args.api_url,
         "path": os.path.abspath(args.out),
         "csv": "true" if args.csv else "false",
+        "dashboard": "true" if args.dashboard else "false",
         "if-no-report": args.if_no_report,
         "upload": "false",
         "summary": "false",
