@@ -15,7 +15,7 @@ from measure import MIB, REPO, Plan, Sample, median_rss, median_seconds, python_
 from results import Section, Verdict, table
 from shards import ShardCache
 
-from copilot_metrics.download import SEGMENTED_FROM, SEGMENTS, WORKERS
+from copilot_metrics.download import CHUNK, SEGMENTED_FROM, SEGMENTS, WORKERS
 from emulator import Emulator
 
 FULL = {"1 x 1 GiB": (1, 1024 * MIB), "20 x 50 MiB": (20, 50 * MIB)}
@@ -157,7 +157,7 @@ def _body(results: list[CaseResult], plan: Plan) -> str:
         "`sendfile`) into files on the same disk; wall time runs from spawn to exit, so ours includes "
         "Python's start and imports (the column 'inside download_report' leaves them out). Ours opens at "
         f"most {WORKERS} connections at a time, shared by whole files and by the {SEGMENTS} `Range` segments "
-        f"of each file of {SEGMENTED_FROM // MIB} MiB or more, and writes 1 MiB chunks into place. The "
+        f"of each file of {SEGMENTED_FROM // MIB} MiB or more, and writes {CHUNK // 1024} KiB chunks into place. The "
         f"machine's {os.cpu_count()} CPUs are shared with other work: 'load' is the 1-minute load average "
         "at the start and the end of each case."
     )
