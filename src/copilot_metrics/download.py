@@ -44,10 +44,7 @@ from .transport import (
 from .workflow import Log
 
 WORKERS = 4
-# Each body passes through a buffer of this size on its way to the file. One that stays in the CPU's
-# cache between the copy from the socket and the copy to the file beat 1 MiB on 20 files of 50 MiB
-# (2.0 s against 3.5 s, interleaved; one 1 GiB file in segments: 2.0 s against 1.9 s; bench/RESULTS.md).
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 STAGING_PREFIX = ".copilot-metrics-staging-"
 
 # No documented bound exists for a report file. A users report of a large enterprise runs to a
