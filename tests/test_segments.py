@@ -4,6 +4,7 @@ does not serve ranges. Driven against the emulator's download host and small loo
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -292,6 +293,29 @@ def test_a_host_that_ignores_ranges_is_read_as_one_stream(tmp_path: Path, record
         assert fetch(link, tmp_path) == data
     assert seen[0] is None and seen[-1] is None  # the last answer is the one stream
     assert seen.count(None) == 2  # never segmented again
+
+
+def test_a_host_that_encodes_its_ranges_is_read_as_one_decoded_stream(tmp_path: Path, record_property: Record) -> None:
+    checked_in_process(record_property, "fault-survived", "a host that gzips its ranges", "handled")
+    data, seen = version(7), []
+
+    def serve(request: BaseHTTPRequestHandler, number: int) -> None:
+        seen.append(request.headers.get("Range"))
+        if request.headers.get("Range") is None:
+            send_file(request, data, '"v1"')
+            return
+        packed = gzip.compress(data[:1000])  # a range, compressed against Accept-Encoding: identity
+        request.send_response(206)
+        request.send_header("ETag", '"v1"')
+        request.send_header("Content-Encoding", "gzip")
+        request.send_header("Content-Length", str(len(packed)))
+        request.send_header("Content-Range", f"bytes 0-999/{len(data)}")
+        request.end_headers()
+        request.wfile.write(packed)
+
+    with host(serve) as link:
+        assert fetch(link, tmp_path) == data
+    assert seen[-1] is None and seen.count(None) == 2  # then the one stream, never segments again
 
 
 def test_a_host_that_does_not_offer_ranges_is_never_asked_for_one(tmp_path: Path, record_property: Record) -> None:

@@ -462,9 +462,12 @@ def _splittable(response: requests.Response, progress: _Progress, segmented_from
 
 def _check_segment(response: requests.Response, span: _Span, progress: _Progress) -> None:
     """Raise _StartOver unless the answer is the asked-for part of the version being fetched."""
-    if _encoded(response) or response.status_code == 200:
+    if _encoded(response):
+        # Offsets count the stored bytes, not these: only one stream, decoded, makes the file.
+        raise _StartOver("the file host encoded a range it was asked for", ranges_refused=True)
+    if response.status_code == 200:
         same = _validator(response) == progress.validator and _expected_end(response, 0) == progress.total
-        if same and not _encoded(response):
+        if same:
             raise _StartOver("the file host ignored a range request", ranges_refused=True)
         raise _StartOver("the file changed while it was being downloaded")
     match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", response.headers.get("Content-Range", "").strip())
