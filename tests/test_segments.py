@@ -335,6 +335,30 @@ def test_a_host_that_does_not_offer_ranges_is_never_asked_for_one(tmp_path: Path
     assert seen == [None]
 
 
+def test_a_segment_body_that_ends_early_without_a_length_is_resumed(tmp_path: Path, record_property: Record) -> None:
+    checked_in_process(record_property, "fault-survived", "a segment body closed early, no Content-Length", "handled")
+    data, seen = version(8), []
+    last = starts(len(data))[-1]
+
+    def serve(request: BaseHTTPRequestHandler, number: int) -> None:
+        wanted = request.headers.get("Range")
+        seen.append(wanted)
+        if wanted != f"bytes={last}-{len(data) - 1}":
+            send_file(request, data, '"v1"')
+            return
+        request.send_response(206)  # no Content-Length: the body ends where the connection closes
+        request.send_header("ETag", '"v1"')
+        request.send_header("Content-Range", f"bytes {last}-{len(data) - 1}/{len(data)}")
+        request.send_header("Connection", "close")
+        request.end_headers()
+        request.wfile.write(data[last : last + 5000])
+        request.close_connection = True
+
+    with host(serve) as link:
+        assert fetch(link, tmp_path) == data
+    assert seen[-1] == f"bytes={last + 5000}-{len(data) - 1}"  # resumed after what had arrived
+
+
 def test_a_segment_answer_for_another_range_starts_over(tmp_path: Path, record_property: Record) -> None:
     checked_in_process(record_property, "fault-survived", "a segment answered with another range", "handled")
     data, seen = version(5), []

@@ -282,7 +282,8 @@ class _Fetcher:
         return self._session.get(link, headers=headers, stream=True, timeout=self._timeout, auth=_NoAuth())
 
     def _segments(self, link: str, progress: _Progress) -> bool | Retry:
-        """The whole file as SEGMENTS ranges fetched at once, each written into place. A segment
+        """The whole file as SEGMENTS ranges fetched at once, each written into place and complete
+        only when it filled its span, so the file has the first answer's length. A segment
         that finds the file changed, or its host ignoring ranges, stops the others and starts the
         file over (as one stream when ranges were ignored): two versions are never spliced."""
         spans = progress.segments(SEGMENTS)
@@ -297,8 +298,7 @@ class _Fetcher:
             return Retry(str(first), retry_after=0.0)
         if first is not None:
             raise first
-        size = os.fstat(progress.descriptor).st_size
-        return True if size == progress.total else Retry(f"the segments made {size:,} of {progress.total} bytes")
+        return True
 
     def _segment(self, link: str, span: _Span, progress: _Progress) -> None:
         outcome = with_retries(self._policy, lambda _: self._segment_attempt(link, span, progress))
