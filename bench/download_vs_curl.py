@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -14,12 +15,16 @@ from measure import MIB, REPO, Plan, Sample, median_rss, median_seconds, python_
 from results import Section, Verdict, table
 from shards import ShardCache
 
+from copilot_metrics.download import CHUNK, SEGMENTED_FROM, SEGMENTS, WORKERS
 from emulator import Emulator
 
 FULL = {"1 x 1 GiB": (1, 1024 * MIB), "20 x 50 MiB": (20, 50 * MIB)}
 QUICK = {"1 x 32 MiB": (1, 32 * MIB), "8 x 4 MiB": (8, 4 * MIB)}
-WORKERS = 4  # download.WORKERS: curl gets the same parallelism
-TARGET = 0.9
+
+# One large file: at least curl's throughput (its segments use the connections curl leaves idle).
+# Many files: curl's parallel transfers in one process stay a little ahead of our threads.
+TARGET_ONE_FILE = 1.0
+TARGET_MANY_FILES = 0.9
 CHILD = REPO / "bench" / "download_child.py"
 REPORT = "users-28-day"
 
@@ -27,11 +32,14 @@ REPORT = "users-28-day"
 @dataclass(frozen=True)
 class CaseResult:
     label: str
+    files: int
     total: int
     ours: list[Sample]
     ours_inside: list[float]
     curl_sequential: list[Sample]
     curl_parallel: list[Sample]
+    # The 1-minute load average before and after the case: the machine is shared.
+    load: tuple[float, float]
 
 
 def bench_download(plan: Plan, shards: ShardCache, scratch: Path) -> Section:
@@ -55,6 +63,7 @@ def _case(emu: Emulator, label: str, files: list[Path], plan: Plan, scratch: Pat
         "parallel": _curl(links, out, parallel=True),
     }
     samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    load_before = os.getloadavg()[0]
     # Interleaved, so drift in load or page cache hits every client alike.
     for attempt in plan.attempts():
         for name, argv in commands.items():
@@ -65,7 +74,10 @@ def _case(emu: Emulator, label: str, files: list[Path], plan: Plan, scratch: Pat
                 samples[name].append(sample)
     _empty(out)
     inside = [float(json.loads(s.output.strip().splitlines()[-1])["seconds"]) for s in samples["ours"]]
-    return CaseResult(label, total, samples["ours"], inside, samples["sequential"], samples["parallel"])
+    load = (load_before, os.getloadavg()[0])
+    return CaseResult(
+        label, len(files), total, samples["ours"], inside, samples["sequential"], samples["parallel"], load
+    )
 
 
 def _signed_links(emu: Emulator) -> list[str]:
@@ -123,6 +135,7 @@ def _body(results: list[CaseResult], plan: Plan) -> str:
                 f"{median_seconds(r.curl_sequential) / median_seconds(r.ours):.2f}",
                 f"{median_rss(r.ours):.0f} / {median_rss(r.curl_parallel):.0f}",
                 f"{spread([s.seconds for s in r.ours])} / {spread([s.seconds for s in r.curl_parallel])}",
+                f"{r.load[0]:.1f} / {r.load[1]:.1f}",
             ]
         )
     header = [
@@ -136,13 +149,17 @@ def _body(results: list[CaseResult], plan: Plan) -> str:
         "ours / curl seq. throughput",
         "peak RSS MiB ours / curl",
         "range s ours / curl",
+        "load before / after",
     ]
     intro = (
         f"Median of {plan.runs} runs after {plan.warmup} warm-up run(s), the three clients interleaved. Each is "
         "its own process fetching the same signed links from the emulator's download host (loopback, "
         "`sendfile`) into files on the same disk; wall time runs from spawn to exit, so ours includes "
-        "Python's start and imports (the column 'inside download_report' leaves them out). Ours runs "
-        f"{WORKERS} downloads at a time and streams 1 MiB chunks to disk."
+        "Python's start and imports (the column 'inside download_report' leaves them out). Ours opens at "
+        f"most {WORKERS} connections at a time, shared by whole files and by the {SEGMENTS} `Range` segments "
+        f"of each file of {SEGMENTED_FROM // MIB} MiB or more, and writes {CHUNK // 1024} KiB chunks into place. The "
+        f"machine's {os.cpu_count()} CPUs are shared with other work: 'load' is the 1-minute load average "
+        "at the start and the end of each case."
     )
     return intro + "\n\n" + table(header, rows)
 
@@ -151,9 +168,13 @@ def _verdicts(results: list[CaseResult]) -> list[Verdict]:
     return [
         Verdict(
             f"1. download {r.label}: throughput vs curl x{WORKERS}",
-            f"≥ {TARGET:.1f}x",
+            f"≥ {_target(r):.1f}x",
             f"{_ratio(r):.2f}x",
-            _ratio(r) >= TARGET,
+            _ratio(r) >= _target(r),
         )
         for r in results
     ]
+
+
+def _target(result: CaseResult) -> float:
+    return TARGET_ONE_FILE if result.files == 1 else TARGET_MANY_FILES

@@ -1,4 +1,5 @@
-"""Signed report links to files on disk: concurrent, streamed, resumed, verified, atomic.
+"""Signed report links to files on disk: concurrent, streamed, resumed, verified, atomic; large
+files in parallel Range segments written into place.
 
 Report files are fetched without any credentials: the links are pre-signed, and their host
 (e.g. copilot-reports.github.com) must never see the GitHub token. Files are written into a
@@ -9,6 +10,7 @@ leaves nothing half-written behind.
 from __future__ import annotations
 
 import http.client
+import itertools
 import os
 import re
 import shutil
@@ -18,7 +20,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -52,6 +53,11 @@ MAX_FILE_BYTES = 64 * 1024**3
 # Below this average pace (after Pace's grace period) an answer is given up and tried again: a
 # server trickling one byte just inside each read timeout would otherwise never time out.
 MIN_RATE = 16 * 1024
+# A file this large is fetched as SEGMENTS byte ranges at once: one stream, in Python, on a shared
+# machine, runs at half of curl's pace on a 1 GiB file (bench/RESULTS.md); a few streams set the
+# pace together, and a stalled one no longer holds up the rest.
+SEGMENTED_FROM = 64 * 1024 * 1024
+SEGMENTS = 4
 
 Refresh = Callable[[ReportPart], ReportPart]
 
@@ -85,15 +91,17 @@ def download_report(
     policy: RetryPolicy | None = None,
     workers: int = WORKERS,
     warn: Log | None = None,
+    segmented_from: int = SEGMENTED_FROM,
 ) -> list[DownloadedFile]:
     """Download every link of every part into `folder`; 1-day reports go in one folder per day.
-    `warn` gets what the user should act on (default: `log`)."""
+    `warn` gets what the user should act on (default: `log`). At most `workers` connections are
+    open at a time, shared by whole files and the segments of files of `segmented_from` bytes or more."""
     jobs = _jobs(links.parts)
     refuse_links(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _remove_leftover_staging(folder, log)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
-    fetcher = _Fetcher(list(links.parts), refresh, policy or RetryPolicy(), workers)
+    fetcher = _Fetcher(list(links.parts), refresh, policy or RetryPolicy(), workers, segmented_from)
     try:
         results = fetcher.run(jobs, staging, log)
         pairs = zip(jobs, results, strict=True)
@@ -176,13 +184,19 @@ def _move_into_place(folder: Path, relative: PurePosixPath, result: DownloadedFi
 class _Fetcher:
     """Runs the downloads on a thread pool; asks for fresh links (once per part) when they expire."""
 
-    def __init__(self, parts: list[ReportPart], refresh: Refresh, policy: RetryPolicy, workers: int) -> None:
+    def __init__(
+        self, parts: list[ReportPart], refresh: Refresh, policy: RetryPolicy, workers: int, segmented_from: int
+    ) -> None:
         self._parts = parts
         self._refresh = refresh
         self._refreshed: set[int] = set()
         self._lock = threading.Lock()
         self._policy = policy
         self._workers = workers
+        self._segmented_from = segmented_from
+        # Every request holds one of `workers` connections, whether for a whole file or a segment:
+        # a report of many large files opens no more connections than one of small files.
+        self._connections = threading.BoundedSemaphore(workers)
         self._timeout = timeout()
         # Signed links may be redirected to another https host; they carry no credentials.
         self._session = new_session(pool_size=workers, same_origin_redirects=False)
@@ -225,9 +239,11 @@ class _Fetcher:
             self._parts[part_index] = self._refresh(self._parts[part_index])
 
     def _fetch(self, link: str, target: Path) -> DownloadedFile:
-        """Stream one link to `target`, resuming with Range after a broken or short body."""
-        with _create(target) as out:
-            progress = _Progress(out)
+        """Fetch one link into `target`: in segments when the file is large and its host serves
+        ranges, else as one stream; either way resumed with Range after a broken or short body."""
+        descriptor = _create(target)
+        try:
+            progress = _Progress(descriptor)
             try:
                 outcome = with_retries(self._policy, lambda _: self._attempt(link, progress))
             except WaitTooLong as wait:
@@ -242,89 +258,252 @@ class _Fetcher:
                     "answer holds a malformed link."
                 ) from None
             if not isinstance(outcome, Retry):
-                return DownloadedFile(target, out.tell())
-        raise DownloadError(
-            f"A report file could not be downloaded intact ({outcome.problem}) after {self._policy.attempts} "
-            "attempts: check the runner's network, then re-run the job."
-        )
+                return DownloadedFile(target, os.fstat(descriptor).st_size)
+        finally:
+            os.close(descriptor)
+        raise DownloadError(_not_intact(outcome.problem, self._policy.attempts))
 
     def _attempt(self, link: str, progress: _Progress) -> bool | Retry:
-        """One request for the rest of the file (all of it when nothing has arrived yet)."""
-        headers = progress.resume_headers()
-        with self._session.get(link, headers=headers, stream=True, timeout=self._timeout, auth=_NoAuth()) as response:
-            status = response.status_code
-            if status in (200, 206):
+        """One request for the rest of the file (all of it when nothing has arrived yet). When its
+        answer shows a large file on a host that serves ranges, the file is fetched in segments
+        instead, and this answer is closed unread: segment 0 is one more request, but every
+        segment then takes the same path (resume, checks, the connection bound)."""
+        with self._connections, self._get(link, progress.resume_headers()) as response:
+            if response.status_code not in (200, 206):
+                return _refused(response, self._policy.patience)
+            changed = _take_answer(response, progress)
+            if changed is not None:
+                return changed
+            if not _splittable(response, progress, self._segmented_from):
                 return _receive(response, progress, self._policy.patience)
-            if status == 403 and "AuthenticationFailed" in error_message(response, patience=self._policy.patience):
-                raise LinkExpiredError(
-                    "A report link was refused as expired even after asking GitHub for fresh links: re-run the job."
-                )
-            if status == 429 or status >= 500:
-                return Retry(f"HTTP {status}", retry_after_seconds(response))
-            raise DownloadError(
-                f"The report file host refused a download (HTTP {status}). If the runner sits behind a "
-                "firewall, allow copilot-reports.github.com (or your GHE.com copilot-reports host); then "
-                "re-run the job."
-            )
+        return self._segments(link, progress)
+
+    def _get(self, link: str, headers: dict[str, str]) -> requests.Response:
+        return self._session.get(link, headers=headers, stream=True, timeout=self._timeout, auth=_NoAuth())
+
+    def _segments(self, link: str, progress: _Progress) -> bool | Retry:
+        """The whole file as SEGMENTS ranges fetched at once, each written into place and complete
+        only when it filled its span, so the file has the first answer's length. A segment
+        that finds the file changed, or its host ignoring ranges, stops the others and starts the
+        file over (as one stream when ranges were ignored): two versions are never spliced."""
+        spans = progress.segments(SEGMENTS)
+        with ThreadPoolExecutor(max_workers=len(spans), thread_name_prefix="segment") as pool:
+            futures = [pool.submit(self._segment, link, span, progress) for span in spans]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            first = next((failure for future in done if (failure := future.exception()) is not None), None)
+            if first is not None:
+                progress.stop.set()
+        if isinstance(first, _StartOver):
+            progress.restart(ranges_refused=first.ranges_refused)
+            return Retry(str(first), retry_after=0.0)
+        if first is not None:
+            raise first
+        return True
+
+    def _segment(self, link: str, span: _Span, progress: _Progress) -> None:
+        outcome = with_retries(self._policy, lambda _: self._segment_attempt(link, span, progress))
+        if isinstance(outcome, Retry):
+            raise DownloadError(_not_intact(outcome.problem, self._policy.attempts))
+
+    def _segment_attempt(self, link: str, span: _Span, progress: _Progress) -> bool | Retry:
+        """One request for the rest of a segment, valid only for the version the first answer
+        described (If-Range): another version comes back whole (200), and starts the file over."""
+        headers = {"Range": span.range(), "If-Range": progress.validator}
+        with self._connections:
+            if progress.stop.is_set():
+                raise _Stopped
+            with self._get(link, headers) as response:
+                if response.status_code not in (200, 206):
+                    return _refused(response, self._policy.patience)
+                _check_segment(response, span, progress)
+                problem = _read_body(response, span, self._policy.patience)
+        if problem is not None:
+            return problem
+        return True if not span.missing() else Retry(f"a segment's body ended {span.missing():,} bytes short")
 
 
-def _create(target: Path) -> BinaryIO:
-    """A new file at `target`; an existing file or link there is an error, never followed."""
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    return os.fdopen(descriptor, "wb")
+def _refused(response: requests.Response, patience: float) -> Retry:
+    """What an answer other than 200 or 206 means: try again later, or an error."""
+    status = response.status_code
+    if status == 403 and "AuthenticationFailed" in error_message(response, patience=patience):
+        raise LinkExpiredError(
+            "A report link was refused as expired even after asking GitHub for fresh links: re-run the job."
+        )
+    if status == 429 or status >= 500:
+        return Retry(f"HTTP {status}", retry_after_seconds(response))
+    raise DownloadError(
+        f"The report file host refused a download (HTTP {status}). If the runner sits behind a "
+        "firewall, allow copilot-reports.github.com (or your GHE.com copilot-reports host); then "
+        "re-run the job."
+    )
+
+
+def _not_intact(problem: str, attempts: int) -> str:
+    return (
+        f"A report file could not be downloaded intact ({problem}) after {attempts} "
+        "attempts: check the runner's network, then re-run the job."
+    )
+
+
+def _create(target: Path) -> int:
+    """A new file at `target`, open for writing; an existing file or link there is an error, never followed."""
+    return os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+
+
+class _Stopped(Exception):
+    """A segment gave up because another segment of its file ended the attempt."""
+
+
+class _StartOver(Exception):
+    """A segment's answer shows that the file must be fetched again from its start."""
+
+    def __init__(self, problem: str, ranges_refused: bool = False) -> None:
+        super().__init__(problem)
+        self.ranges_refused = ranges_refused
+
+
+class _Span:
+    """Where a body goes: the bytes from `position` up to `end` (None: the end of the file) of
+    the open file `descriptor`, written in place, so that segments can fill one file at once."""
+
+    def __init__(self, descriptor: int, start: int, end: int | None, stop: threading.Event | None = None) -> None:
+        self.descriptor = descriptor
+        self.position = start
+        self.end = end
+        self._stop = stop
+
+    def range(self) -> str:
+        """The Range header value that asks for what is still missing."""
+        return f"bytes={self.position}-{'' if self.end is None else self.end - 1}"
+
+    def missing(self) -> int:
+        return 0 if self.end is None else self.end - self.position
+
+    def room(self, wanted: int) -> int:
+        return wanted if self.end is None else min(wanted, self.end - self.position)
+
+    def write(self, data: memoryview | bytes) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise _Stopped
+        view = memoryview(data)[: self.room(len(data))]
+        while view:
+            written = os.pwrite(self.descriptor, view, self.position)
+            view = view[written:]
+            self.position += written
+        if self.position > MAX_FILE_BYTES:
+            raise DownloadError(_too_large())
 
 
 class _Progress:
     """The file so far, and what the first answer said about it: the validator that a resumed
     request must match (If-Range), and the total size that every later answer must agree on."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.whole = _Span(descriptor, 0, None)
         self.validator = ""
         self.total: int | None = None
+        self.ranges_refused = False
+        self.stop = threading.Event()
 
     def resume_headers(self) -> dict[str, str]:
         # Without a validator a resumed request could splice two versions of the file: start over.
-        if not self.out.tell() or not self.validator:
+        if not self.whole.position or not self.validator:
             self.restart()
             return {}
-        return {"Range": f"bytes={self.out.tell()}-", "If-Range": self.validator}
+        return {"Range": self.whole.range(), "If-Range": self.validator}
 
-    def restart(self) -> None:
-        self.out.seek(0)
-        self.out.truncate()
+    def restart(self, ranges_refused: bool = False) -> None:
+        os.ftruncate(self.descriptor, 0)
+        self.whole = _Span(self.descriptor, 0, None)
         self.validator = ""
         self.total = None
+        self.ranges_refused = self.ranges_refused or ranges_refused
+        self.stop = threading.Event()
+
+    def segments(self, count: int) -> list[_Span]:
+        """`count` spans that cover the file, all stopped together by `stop`."""
+        total = self.total or 0
+        bounds = [total * number // count for number in range(count + 1)]
+        return [_Span(self.descriptor, start, end, self.stop) for start, end in itertools.pairwise(bounds)]
 
 
-def _receive(response: requests.Response, progress: _Progress, patience: float) -> bool | Retry:
-    """Append the body to the file (or start over when the server sent the whole file again)."""
-    out = progress.out
+def _take_answer(response: requests.Response, progress: _Progress) -> Retry | None:
+    """Note what the first answer says about the file (a later one must continue it, or it starts
+    the file over); a Retry when a partial answer belongs to another version of the file."""
     if not _continues(response, progress):
         progress.restart()
         if response.status_code == 206:
             # A part of another version of the file (or of another range): ask for all of it.
             return Retry("the file changed while it was being downloaded", retry_after=0.0)
-    if not out.tell():
+    if not progress.whole.position:
         # An encoded body (sent despite our Accept-Encoding: identity) is stored decoded: its
         # Content-Length counts other bytes (urllib3 checks those), and its offsets cannot resume.
         encoded = _encoded(response)
         progress.validator = "" if encoded else _validator(response)
         progress.total = None if encoded else _expected_end(response, 0)
-    expected = progress.total
-    if expected is not None and expected > MAX_FILE_BYTES:
+    if progress.total is not None and progress.total > MAX_FILE_BYTES:
         raise DownloadError(_too_large())
+    return None
+
+
+def _splittable(response: requests.Response, progress: _Progress, segmented_from: int) -> bool:
+    """Whether the file is large enough for segments, and its host says it serves byte ranges
+    of it against a validator that makes every segment part of one version."""
+    return (
+        not progress.ranges_refused
+        and not progress.whole.position
+        and response.status_code == 200
+        and bool(progress.validator)
+        and (progress.total or 0) >= segmented_from
+        and response.headers.get("Accept-Ranges", "").strip().lower() == "bytes"
+    )
+
+
+def _check_segment(response: requests.Response, span: _Span, progress: _Progress) -> None:
+    """Raise _StartOver unless the answer is the asked-for part of the version being fetched."""
+    if _encoded(response):
+        # Offsets count the stored bytes, not these: only one stream, decoded, makes the file.
+        raise _StartOver("the file host encoded a range it was asked for", ranges_refused=True)
+    if response.status_code == 200:
+        same = _validator(response) == progress.validator and _expected_end(response, 0) == progress.total
+        if same:
+            raise _StartOver("the file host ignored a range request", ranges_refused=True)
+        raise _StartOver("the file changed while it was being downloaded")
+    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", response.headers.get("Content-Range", "").strip())
+    validator = _validator(response)
+    if (
+        match is None
+        or int(match.group(1)) != span.position
+        or int(match.group(2)) + 1 < (span.end or 0)
+        or int(match.group(3)) != progress.total
+        or validator not in ("", progress.validator)
+    ):
+        raise _StartOver("the file changed while it was being downloaded")
+
+
+def _receive(response: requests.Response, progress: _Progress, patience: float) -> bool | Retry:
+    """Write the body to the file where it stands; True once the file is complete."""
+    problem = _read_body(response, progress.whole, patience)
+    if problem is not None:
+        return problem
+    expected, got = progress.total, progress.whole.position
+    if expected is None or got == expected:
+        return True
+    return Retry(f"the body ended after {got:,} of {expected:,} bytes")
+
+
+def _read_body(response: requests.Response, span: _Span, patience: float) -> Retry | None:
+    """Write the body into `span`; a Retry when it arrived too slowly (then it was cut)."""
     with Pace(response, MIN_RATE, patience) as pace:
         try:
-            _copy_body(response, out, pace)
+            _copy_body(response, span, pace)
         except TRANSIENT_ERRORS:
             if not pace.too_slow:
                 raise
     if pace.too_slow:
         return Retry(f"the file arrived slower than {MIN_RATE // 1024} KiB/s")
-    if expected is None or out.tell() == expected:
-        return True
-    return Retry(f"the body ended after {out.tell():,} of {expected:,} bytes")
+    return None
 
 
 def _encoded(response: requests.Response) -> bool:
@@ -346,36 +525,32 @@ def _too_large() -> str:
     )
 
 
-def _copy_body(response: requests.Response, out: BinaryIO, pace: Pace) -> None:
-    """Write the body to `out`, within MAX_FILE_BYTES and at a pace no slower than MIN_RATE.
+def _copy_body(response: requests.Response, span: _Span, pace: Pace) -> None:
+    """Write the body into `span` until it ends or the span is full, within MAX_FILE_BYTES and
+    at a pace no slower than MIN_RATE.
 
     An unencoded body (what the report hosts send, as we ask for identity) is read from the
-    connection straight into one reused buffer, sparing a fresh 1 MiB bytes object and its page
+    connection straight into one reused buffer, sparing a fresh bytes object and its page
     faults per chunk, as iter_content makes them (bench/RESULTS.md has the measurements).
     urllib3 exposes no public way to read into a buffer without a copy, hence its `_fp`.
     A body encoded against our wish is decoded chunk by chunk, under the same size bound."""
+    start = span.position
     readinto = getattr(getattr(response.raw, "_fp", None), "readinto", None)
     if _encoded(response) or readinto is None:
         for chunk in response.iter_content(CHUNK):
-            out.write(chunk)
-            _check(out, pace)
+            span.write(chunk)
+            pace.update(span.position - start)
         return
     buffer = memoryview(bytearray(CHUNK))
-    while True:
+    while span.room(CHUNK):
         try:
-            received = readinto(buffer)
+            received = readinto(buffer[: span.room(CHUNK)])
         except (http.client.HTTPException, OSError) as failure:
             raise requests.ConnectionError(f"the body broke off ({type(failure).__name__})") from failure
         if not received:
             return
-        out.write(buffer[:received])
-        _check(out, pace)
-
-
-def _check(out: BinaryIO, pace: Pace) -> None:
-    if out.tell() > MAX_FILE_BYTES:
-        raise DownloadError(_too_large())
-    pace.update(out.tell())
+        span.write(buffer[:received])
+        pace.update(span.position - start)
 
 
 def _continues(response: requests.Response, progress: _Progress) -> bool:
@@ -383,7 +558,7 @@ def _continues(response: requests.Response, progress: _Progress) -> bool:
 
     A 206 must start at our offset and agree on the total size; anything else (a 200, another
     total: the file changed since the first answer) starts over."""
-    offset = progress.out.tell()
+    offset = progress.whole.position
     if offset == 0:
         return True
     if response.status_code != 206:

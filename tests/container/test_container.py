@@ -36,7 +36,12 @@ def _survey(image: str) -> dict[str, object]:
 
 
 def _shipped_sources() -> list[str]:
-    package = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "src" / "copilot_metrics").rglob("*.py"))
+    """The package's files (its modules and the dashboard's page and vendored charting library)."""
+    package = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "src" / "copilot_metrics").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     return sorted(["entrypoint.py", "requirements.txt", *package])
 
 

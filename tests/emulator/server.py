@@ -114,6 +114,8 @@ class Fault:
     stall: float | None = None
     truncate_at: int | None = None
     expire_links: bool = False
+    # Only requests whose Range header asks from this byte on (a segment of a file, or a resume).
+    range_from: int | None = None
 
     def __post_init__(self) -> None:
         if self.host not in HOSTS:
@@ -128,12 +130,13 @@ class Fault:
         if sum(actions) != 1:
             raise ValueError("a Fault needs exactly one action")
 
-    def matches(self, host: str, method: str, target: str) -> bool:
+    def matches(self, host: str, method: str, target: str, wanted: str | None = None) -> bool:
         return (
             self.times > 0
             and host == self.host
             and self.path_contains in target
             and (self.method is None or self.method.upper() == method)
+            and (self.range_from is None or (wanted or "").startswith(f"bytes={self.range_from}-"))
         )
 
 
@@ -146,10 +149,11 @@ class Traffic:
         self.faults: list[Fault] = []
         self.leaks: list[str] = []
 
-    def take_fault(self, host: str, method: str, target: str) -> Fault | None:
+    def take_fault(self, host: str, method: str, target: str, wanted: str | None = None) -> Fault | None:
+        """The first fault waiting for this request (`wanted`: its Range header), now used once."""
         with self.lock:
             for fault in self.faults:
-                if fault.matches(host, method, target):
+                if fault.matches(host, method, target, wanted):
                     fault.times -= 1
                     return fault
         return None
@@ -261,7 +265,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = BodyReader(self.rfile, int(headers.get("Content-Length") or 0))
         request = Request(self.server.name, self.command, path, query, headers, body)
-        fault = self.server.traffic.take_fault(self.server.name, self.command, self.path)
+        fault = self.server.traffic.take_fault(self.server.name, self.command, self.path, headers.get("Range"))
         if fault is not None and fault.reset:
             self._record(request, 0)
             self._abort()
