@@ -44,9 +44,7 @@ def with_pyarrow(source: Path, out: Path) -> None:
         return pa.struct([(name, arrow(child)) for name, child in tree.items()])
 
     full = tables._tree(schema.fields_of("users"), arrays=True)
-    # pyarrow's reader never turns a JSON number into a string: the generated ids are numbers.
-    numbers = {"organization_id": "BIGINT", "enterprise_id": "BIGINT"}
-    explicit = pa.schema([(name, arrow(numbers.get(name, tree))) for name, tree in full.items()])
+    explicit = pa.schema([(name, arrow(tree)) for name, tree in full.items()])
     arrays = [field.path for field in schema.fields_of("users") if field.type == "array" and "." not in field.path]
     reader = pj.open_json(
         source,
