@@ -344,6 +344,11 @@
   }
 
   const heightFor = (width) => (width < 500 ? 200 : 240);
+  // The data's grain is a day: ticks never fall between two days, however short the range.
+  const DAY = 86400;
+  const DAY_STEPS = [1, 2, 3, 7, 14, 28, 56, 91, 182, 364].map((days) => days * DAY);
+  // Counts are whole numbers: steps of 1, 2 and 5 times a power of ten never label a tick "2.5" as "3".
+  const COUNT_STEPS = Array.from({ length: 30 }, (_, n) => [1, 2, 5][n % 3] * 10 ** Math.floor(n / 3));
 
   function chartOptions(look, series, unit) {
     const grid = { stroke: look.grid, width: 1 };
@@ -356,7 +361,7 @@
       cursor: { drag: { x: false, y: false } },
       // Counts start at zero, so a small change does not look like a large one.
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [axis({}), axis({ size: 56, values: (u, ticks) => ticks.map((v) => int.format(v) + (unit === "%" ? " %" : "")) })],
+      axes: [axis({ incrs: DAY_STEPS }), axis({ size: 56, incrs: COUNT_STEPS, values: (u, ticks) => ticks.map((v) => int.format(v) + (unit === "%" ? " %" : "")) })],
       series: [{}].concat(series.map((line, n) => ({
         label: line.label,
         stroke: look.palette[Math.min(n, 10)],
