@@ -20,10 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+from .history import tables
+
 TABLE = "team_daily"
 CSV_NAME = "team-figures.csv"
 NO_TEAM = "no team"
-MEMORY_LIMIT = "160MB"
 THREADS = 2
 
 # The counters added up per team, by their column in user_daily.
@@ -103,11 +104,8 @@ class TeamRow:
 
 
 def connect(spill: Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection bounded like the history's table writer, spilling to `spill`."""
-    spill.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(
-        config={"memory_limit": MEMORY_LIMIT, "threads": THREADS, "temp_directory": str(spill)},
-    )
+    """The history's bounded connection, with two threads: the join runs while nothing else does."""
+    return tables.connect(spill, threads=THREADS)
 
 
 def join_query(user_daily: Sequence[Path], membership: Sequence[Path]) -> str:

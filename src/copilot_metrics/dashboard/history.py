@@ -31,7 +31,7 @@ import duckdb
 from ..errors import DashboardError
 from ..history.archive import table_key
 from ..history.store import Prefetching, Store
-from ..history.tables import MEMORY_LIMIT, THREADS
+from ..history.tables import connect
 from .data import BreakdownDay, DashboardData, DayFigures, Dimension, RepoDay, TeamDay
 
 AGGREGATES = ("organization-1-day", "enterprise-1-day")
@@ -64,7 +64,7 @@ def history_data(
     """What the page shows of the history in `store`; None when it holds no day of the scope or its users."""
     files = download_tables(store, work / "tables")
     try:
-        with _connect(work / "spill") as db:
+        with connect(work / "spill") as db:
             days = day_figures(db, files)
             if not days:
                 return None
@@ -270,15 +270,3 @@ def _records(db: duckdb.DuckDBPyConnection, query: str, files: Sequence[Path]) -
     result = db.execute(query, {"files": [str(path) for path in files]})
     names = [column[0] for column in result.description or ()]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
-def _connect(spill: Path) -> duckdb.DuckDBPyConnection:
-    spill.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(
-        config={
-            "memory_limit": MEMORY_LIMIT,
-            "threads": THREADS,
-            "temp_directory": str(spill),
-            "preserve_insertion_order": False,
-        }
-    )
