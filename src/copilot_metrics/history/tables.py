@@ -149,9 +149,16 @@ def _type_text(tree: Tree) -> str:
     return f"STRUCT({', '.join(f'{_ident(name)} {_type_text(child)}' for name, child in tree.items())})"
 
 
-def read_json_source(kind: ReportKind, files: Sequence[Path]) -> str:
-    tree = _tree(schema.fields_of(kind), arrays=True)
-    types = ", ".join(f"{_quoted(name)}: {_quoted(_type_text(child))}" for name, child in tree.items())
+def json_columns(kind: ReportKind) -> dict[str, str]:
+    """The columns read from a kind's NDJSON lines and their types: every documented field, arrays
+    as lists of structs."""
+    return {name: _type_text(tree) for name, tree in _tree(schema.fields_of(kind), arrays=True).items()}
+
+
+def read_json_source(kind: ReportKind, files: Sequence[Path], extra: Mapping[str, str] | None = None) -> str:
+    """A DuckDB table function reading `files` with the kind's columns (and `extra` ones, name -> type)."""
+    columns = json_columns(kind) | dict(extra or {})
+    types = ", ".join(f"{_quoted(name)}: {_quoted(type_text)}" for name, type_text in columns.items())
     paths = ", ".join(_quoted(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
@@ -185,8 +192,16 @@ def breakdown_query(kind: ReportKind, source: str) -> str:
             f"CAST({value} AS {columns[name]}) AS {_ident(name)}" for value, name in zip(values, columns, strict=True)
         )
         array = ".".join(_ident(part) for part in field.path.split("."))
-        parts.append(f"SELECT {selected} FROM {source} AS s, unnest(s.{array}) AS u(e)")
+        parts.append(f"SELECT {selected} FROM {source} AS s, unnest(s.{array}) AS u(e) WHERE {_holds_a_field(field)}")
     return " UNION ALL ".join(parts)
+
+
+def _holds_a_field(array: Field) -> str:
+    """Whether an entry `e` of the array has any documented field: an entry that is not a JSON
+    object reads as a struct of NULLs, and gives no row."""
+    leaves = [item.path for item in array.items if item.type not in ("object", "array")]
+    present = " OR ".join(f"e.{'.'.join(_ident(part) for part in path.split('.'))} IS NOT NULL" for path in leaves)
+    return f"({present})"
 
 
 def _quoted(text: str) -> str:
