@@ -183,8 +183,8 @@ def _aggregate(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable:
     keys = _key_case(DIMENSIONS.values())
     rows = db.execute(
         f"SELECT breakdown, {keys} AS key, {_sums(COUNTERS)} "
-        f"FROM ({tables.breakdown_query('aggregate', 'unique_days')}) "
-        f"WHERE breakdown IN ({_names(DIMENSIONS.values())}) GROUP BY ALL"
+        f"FROM ({tables.breakdown_query('aggregate', 'unique_days', [array for array, _ in DIMENSIONS.values()])}) "
+        "GROUP BY ALL"
     ).fetchall()
     by: dict[str, dict[str, Totals]] = {title: {} for title in DIMENSIONS}
     for title, (array, _) in DIMENSIONS.items():
@@ -198,55 +198,49 @@ def _aggregate(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable:
 def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tuple[str, ...]) -> UsersFigures:
     if not paths:
         return UsersFigures(Reading(unreadable=unreadable), {}, 0, {}, {title: {} for title in USER_DIMENSIONS})
-    source = tables.read_json_source("users", paths)
-    # A row is placed by its day and its user; without both it counts as nothing.
-    who = "coalesce(CAST(user_id AS VARCHAR), user_login)"
-    placed = (
-        f"SELECT * REPLACE (CASE WHEN {who} IS NULL THEN NULL ELSE day END AS day), "
-        f"CASE WHEN day IS NULL THEN NULL ELSE {who} END AS who FROM ({tables.row_query('users', source)})"
-    )
+    _read_user_lines(db, tables.read_json_source("users", paths))
     fields = [*COUNTERS, CREDITS]
-    flags = ", ".join(
-        f"count_if({_ident(flag)}), count({_ident(flag)}), count(DISTINCT who) FILTER (WHERE {_ident(flag)})"
-        for flag in USER_FLAGS
-    )
-    rows = db.execute(
-        f"SELECT day, grouping(day), count(*), count(day), count(DISTINCT who), {_sums(fields)}, {flags} "
-        f"FROM ({placed}) GROUP BY GROUPING SETS ((day), ())"
-    ).fetchall()
+    lines, usable = _one(db, "SELECT count(*), count(day) FROM user_lines")
+    per_day = ", ".join(f"count_if({_ident(flag)}), count({_ident(flag)})" for flag in USER_FLAGS)
     days: dict[str, Totals] = {}
-    lines = usable = users = 0
-    flag_users: dict[str, int] = {}
-    for day, whole, count, with_day, distinct, *rest in rows:
-        sums, per_flag = rest[: len(fields)], rest[len(fields) :]
-        triples = [per_flag[at : at + 3] for at in range(0, len(per_flag), 3)]
-        if whole:
-            lines, usable, users = count, with_day, distinct
-            flag_users = {flag: int(t[2]) for flag, t in zip(USER_FLAGS, triples, strict=True) if t[1]}
-        elif day is not None:
-            totals = {"users": float(count)} | _present(fields, sums)
-            totals |= {flag: float(t[0]) for flag, t in zip(USER_FLAGS, triples, strict=True) if t[1]}
-            days[day.isoformat()] = totals
-    users_by = _users_by_key(db, source)
-    return UsersFigures(Reading(lines, lines - usable, unreadable), days, users, flag_users, users_by)
-
-
-def _users_by_key(db: duckdb.DuckDBPyConnection, source: str) -> dict[str, dict[str, dict[str, int]]]:
-    """Users per key and day of each of USER_DIMENSIONS, in one read of the breakdowns."""
-    wanted = [DIMENSIONS[title] for title in USER_DIMENSIONS]
-    who = "coalesce(CAST(user_id AS VARCHAR), user_login)"
-    rows = db.execute(
-        f"SELECT breakdown, {_key_case(wanted)} AS key, day, count(DISTINCT {who}) "
-        f"FROM ({tables.breakdown_query('users', source)}) "
-        f"WHERE breakdown IN ({_names(wanted)}) AND day IS NOT NULL AND {who} IS NOT NULL GROUP BY ALL"
-    ).fetchall()
+    query = f"SELECT day, count(*), {_sums(fields)}, {per_day} FROM user_lines WHERE day IS NOT NULL GROUP BY day"
+    for day, count, *values in db.execute(query).fetchall():
+        days[day.isoformat()] = {"users": float(count)} | _present(fields, values[: len(fields)])
+        days[day.isoformat()] |= {flag: float(users) for flag, users in _flags(values[len(fields) :]).items()}
+    overall = ", ".join(
+        f"count(DISTINCT who) FILTER (WHERE {_ident(flag)}), count({_ident(flag)})" for flag in USER_FLAGS
+    )
+    users, *values = _one(db, f"SELECT count(DISTINCT who), {overall} FROM user_lines WHERE day IS NOT NULL")
     by: dict[str, dict[str, dict[str, int]]] = {title: {} for title in USER_DIMENSIONS}
     for title in USER_DIMENSIONS:
-        array = DIMENSIONS[title][0]
-        for breakdown, key, day, users in rows:
-            if breakdown == array:
-                by[title].setdefault(key, {})[day.isoformat()] = users
-    return by
+        for key, day, count in db.execute(
+            f"SELECT {_label('key')}, day, count(DISTINCT who) FROM user_lines, unnest({_ident(title)}) AS u(key) "
+            "WHERE day IS NOT NULL AND key IS NOT NULL GROUP BY ALL"
+        ).fetchall():
+            by[title].setdefault(key, {})[day.isoformat()] = count
+    return UsersFigures(Reading(lines, lines - usable, unreadable), days, users, _flags(values), by)
+
+
+def _read_user_lines(db: duckdb.DuckDBPyConnection, source: str) -> None:
+    """One read of the files into `user_lines`: per line its day and user (both NULL unless the
+    line has both), the counters, the flags and the keys of each of USER_DIMENSIONS' entries.
+    Further figures read this narrow table, which spills to disk past the memory bound."""
+    who = "coalesce(CAST(user_id AS VARCHAR), user_login)"
+    keys = ", ".join(
+        f"list_transform({_ident(DIMENSIONS[title][0])}, lambda entry: entry.{_ident(DIMENSIONS[title][1])}) "
+        f"AS {_ident(title)}"
+        for title in USER_DIMENSIONS
+    )
+    scalars = ", ".join(_ident(field) for field in (*COUNTERS, CREDITS, *USER_FLAGS))
+    db.execute(
+        f"CREATE TEMPORARY TABLE user_lines AS SELECT CASE WHEN {who} IS NOT NULL THEN day END AS day, "
+        f"CASE WHEN day IS NOT NULL THEN {who} END AS who, {scalars}, {keys} FROM {source}"
+    )
+
+
+def _flags(values: Sequence[Any]) -> dict[str, int]:
+    """USER_FLAGS' (users, rows that had the flag) pairs as users per flag, for the flags the files have."""
+    return {flag: int(values[2 * at]) for at, flag in enumerate(USER_FLAGS) if values[2 * at + 1]}
 
 
 def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tuple[str, ...]) -> ReposFigures:
@@ -286,7 +280,7 @@ def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
 
 def _stages(db: duckdb.DuckDBPyConnection, source: str) -> dict[str, float | None]:
     """The weighted median of each review stage over every repository's review times."""
-    entries = f"SELECT * FROM ({tables.breakdown_query('repos', source)}) WHERE breakdown = 'pull_request_review_times'"
+    entries = tables.breakdown_query("repos", source, ["pull_request_review_times"])
     found: dict[str, float | None] = {}
     for stage in REVIEW_STAGES:
         value = f"SELECT NULL AS key, {_ident(stage)} AS value, total_merged AS weight FROM ({entries})"
@@ -320,15 +314,15 @@ def _sums(fields: Sequence[str]) -> str:
     return ", ".join(f"sum({_path(field)})" for field in fields)
 
 
+def _label(value: str) -> str:
+    """A key as the summary names it: a blank one is UNKNOWN."""
+    return f"CASE WHEN trim(coalesce({value}, '')) = '' THEN {_quoted(UNKNOWN)} ELSE {value} END"
+
+
 def _key_case(dimensions: Iterable[tuple[str, str]]) -> str:
     """The key of a breakdown row, named by the field its breakdown is keyed on; blank is UNKNOWN."""
     cases = " ".join(f"WHEN {_quoted(array)} THEN {_ident(field)}" for array, field in dict(dimensions).items())
-    key = f"CASE breakdown {cases} END"
-    return f"CASE WHEN trim(coalesce({key}, '')) = '' THEN {_quoted(UNKNOWN)} ELSE {key} END"
-
-
-def _names(dimensions: Iterable[tuple[str, str]]) -> str:
-    return ", ".join(_quoted(array) for array, _ in dimensions)
+    return _label(f"CASE breakdown {cases} END")
 
 
 def _one(db: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:

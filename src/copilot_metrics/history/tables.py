@@ -17,7 +17,7 @@ the schema does not know is left out), under a memory limit that spills to disk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -174,12 +174,15 @@ def row_query(kind: ReportKind, source: str) -> str:
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
-def breakdown_query(kind: ReportKind, source: str) -> str:
+def breakdown_query(kind: ReportKind, source: str, arrays: Collection[str] = ()) -> str:
+    """The breakdown_daily rows of `source`: of every array of the kind, or of those in `arrays`."""
     columns = breakdown_columns()
     own_ids = set(schema.IDENTITY[kind])
     entry_names = list(_entry_tree())
     parts = []
     for field in _arrays(schema.fields_of(kind)):
+        if arrays and field.path not in arrays:
+            continue
         entry = _tree(field.items, arrays=True)
         values = [
             (f"s.{_ident(name)}" if name in own_ids else "NULL")
@@ -192,16 +195,14 @@ def breakdown_query(kind: ReportKind, source: str) -> str:
             f"CAST({value} AS {columns[name]}) AS {_ident(name)}" for value, name in zip(values, columns, strict=True)
         )
         array = ".".join(_ident(part) for part in field.path.split("."))
-        parts.append(f"SELECT {selected} FROM {source} AS s, unnest(s.{array}) AS u(e) WHERE {_holds_a_field(field)}")
+        parts.append(f"SELECT {selected} FROM {source} AS s, unnest(s.{array}) AS u(e) WHERE {_is_named(field)}")
     return " UNION ALL ".join(parts)
 
 
-def _holds_a_field(array: Field) -> str:
-    """Whether an entry `e` of the array has any documented field: an entry that is not a JSON
-    object reads as a struct of NULLs, and gives no row."""
-    leaves = [item.path for item in array.items if item.type not in ("object", "array")]
-    present = " OR ".join(f"e.{'.'.join(_ident(part) for part in path.split('.'))} IS NOT NULL" for path in leaves)
-    return f"({present})"
+def _is_named(array: Field) -> str:
+    """Whether an entry `e` of the array has a field that names it (its IDE, feature, ...): an
+    entry that is not a JSON object reads as a struct of NULLs, and gives no row."""
+    return "(" + " OR ".join(f"e.{_ident(key)} IS NOT NULL" for key in array.keys) + ")"
 
 
 def _quoted(text: str) -> str:
