@@ -207,15 +207,20 @@ def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     for day, count, *values in db.execute(query).fetchall():
         days[day.isoformat()] = {"users": float(count)} | _present(fields, values[: len(fields)])
         days[day.isoformat()] |= {flag: float(users) for flag, users in _flags(values[len(fields) :]).items()}
-    overall = ", ".join(
-        f"count(DISTINCT who) FILTER (WHERE {_ident(flag)}), count({_ident(flag)})" for flag in USER_FLAGS
+    # Distinct users through a GROUP BY, which spills to disk, rather than DISTINCT aggregates, which do not.
+    per_user = ", ".join(
+        f"bool_or({_ident(flag)}) AS {_ident(flag)}, count({_ident(flag)}) AS {_seen(flag)}" for flag in USER_FLAGS
     )
-    users, *values = _one(db, f"SELECT count(DISTINCT who), {overall} FROM user_lines WHERE day IS NOT NULL")
+    overall = ", ".join(f"count_if({_ident(flag)}), sum({_seen(flag)})" for flag in USER_FLAGS)
+    users, *values = _one(
+        db, f"SELECT count(*), {overall} FROM (SELECT {per_user} FROM user_lines WHERE day IS NOT NULL GROUP BY who)"
+    )
     by: dict[str, dict[str, dict[str, int]]] = {title: {} for title in USER_DIMENSIONS}
     for title in USER_DIMENSIONS:
         for key, day, count in db.execute(
-            f"SELECT {_label('key')}, day, count(DISTINCT who) FROM user_lines, unnest({_ident(title)}) AS u(key) "
-            "WHERE day IS NOT NULL AND key IS NOT NULL GROUP BY ALL"
+            f"SELECT key, day, count(*) FROM (SELECT {_label('key')} AS key, day, who "
+            f"FROM user_lines, unnest({_ident(title)}) AS u(key) WHERE day IS NOT NULL AND key IS NOT NULL "
+            "GROUP BY ALL) GROUP BY key, day"
         ).fetchall():
             by[title].setdefault(key, {})[day.isoformat()] = count
     return UsersFigures(Reading(lines, lines - usable, unreadable), days, users, _flags(values), by)
@@ -236,6 +241,10 @@ def _read_user_lines(db: duckdb.DuckDBPyConnection, source: str) -> None:
         f"CREATE TEMPORARY TABLE user_lines AS SELECT CASE WHEN {who} IS NOT NULL THEN day END AS day, "
         f"CASE WHEN day IS NOT NULL THEN {who} END AS who, {scalars}, {keys} FROM {source}"
     )
+
+
+def _seen(flag: str) -> str:
+    return _ident(f"{flag}_seen")
 
 
 def _flags(values: Sequence[Any]) -> dict[str, int]:
