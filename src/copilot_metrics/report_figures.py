@@ -134,11 +134,11 @@ class ReposFigures:
 Figures = AggregateFigures | UsersFigures | ReposFigures
 
 
-def figures_of(report: Report | str, paths: Sequence[Path], threads: int = tables.THREADS) -> Figures:
+def figures_of(report: Report | str, paths: Sequence[Path]) -> Figures:
     """The figures of one report's files (all its shards and days)."""
     kind = report_named(report).kind
     readable, unreadable = _readable(paths)
-    with tempfile.TemporaryDirectory(prefix="copilot-summary-") as spill, tables.connect(Path(spill), threads) as db:
+    with tempfile.TemporaryDirectory(prefix="copilot-summary-") as spill, tables.connect(Path(spill)) as db:
         return _COMPUTE[kind](db, readable, tuple(unreadable))
 
 
@@ -255,7 +255,8 @@ def _flags(values: Sequence[Any]) -> dict[str, int]:
 def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tuple[str, ...]) -> ReposFigures:
     if not paths:
         return ReposFigures(Reading(unreadable=unreadable), [], {}, None, {})
-    source = tables.read_json_source("repos", paths)
+    # A row per repository and day: the lines are kept in a table of their own, read by each query below.
+    db.execute(f"CREATE TEMPORARY TABLE repo_lines AS SELECT * FROM {tables.read_json_source('repos', paths)}")
     named = (
         "CASE WHEN trim(coalesce(repo_owner_name, '')) <> '' AND trim(coalesce(repo_name, '')) <> '' "
         "THEN repo_owner_name || '/' || repo_name WHEN repo_id IS NOT NULL THEN '#' || CAST(repo_id AS VARCHAR) END"
@@ -263,7 +264,7 @@ def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     counts = ", ".join(f"pull_requests.{name} AS {_ident(name)}" for name in PR_COUNTS)
     db.execute(
         f"CREATE TEMPORARY TABLE repo_rows AS SELECT {named} AS name, {counts}, "
-        f"pull_requests.median_minutes_to_merge AS to_merge FROM ({tables.row_query('repos', source)})"
+        f"pull_requests.median_minutes_to_merge AS to_merge FROM ({tables.row_query('repos', 'repo_lines')})"
     )
     lines, usable = _one(db, "SELECT count(*), count(name) FROM repo_rows")
     sums = ", ".join(f"sum({_ident(name)})" for name in PR_COUNTS)
@@ -281,15 +282,15 @@ def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     ]
     totals = _present([PR + field for field in PR_COUNTS], _one(db, f"SELECT {sums} FROM repo_rows"))
     overall = _one(db, _weighted_median("SELECT NULL AS key, to_merge AS value, total_merged AS weight FROM repo_rows"))
-    stages = _stages(db, source)
+    stages = _stages(db)
     return ReposFigures(
         Reading(lines, lines - usable, unreadable), repos, totals, overall[1] if overall else None, stages
     )
 
 
-def _stages(db: duckdb.DuckDBPyConnection, source: str) -> dict[str, float | None]:
+def _stages(db: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
     """The weighted median of each review stage over every repository's review times."""
-    entries = tables.breakdown_query("repos", source, ["pull_request_review_times"])
+    entries = tables.breakdown_query("repos", "repo_lines", ["pull_request_review_times"])
     found: dict[str, float | None] = {}
     for stage in REVIEW_STAGES:
         value = f"SELECT NULL AS key, {_ident(stage)} AS value, total_merged AS weight FROM ({entries})"
