@@ -67,7 +67,7 @@ def rebuild(store: Store, log: Log) -> int:
     count = 0
     rebuilt: set[str] = set()
     for part in partitions(store):
-        if not part.daily:
+        if not part.daily or not part.data_keys:
             continue
         with tempfile.TemporaryDirectory(prefix="copilot-history-") as scratch:
             for table, path in sorted(
