@@ -176,17 +176,15 @@ def test_day_missing_fills_a_year_then_asks_for_three_days_within_five_seconds(
     )
     assert json.loads(second.outputs["history-days"]) == []
     assert took < 5.0, f"day: missing with nothing missing took {took:.1f} s"
-    assert "3 of them noted as having no report" in second.stdout
+    assert "(3 more noted as having no report)" in second.stdout
 
     # A noted day GitHub serves after all is kept, and its note goes.
     emu.no_report_days = set()
     day = start + dt.timedelta(days=40)
     third = history_run(emu, tmp_path / "three", history, report="organization-1-day", day=day.isoformat())
     assert json.loads(third.outputs["history-days"]) == [day.isoformat()]
-    assert sorted(path.name for path in (history / "raw" / "organization-1-day" / f"day={day}").iterdir()) == [
-        f"organization-1-day_{day}.ndjson.gz",
-        f"organization-1-day_{day}.ndjson.gz.sha256",
-    ]
+    names = sorted(path.name for path in (history / "raw" / "organization-1-day" / f"day={day}").iterdir())
+    assert names == [f"organization-1-day_{day}_part-1.ndjson.gz", f"organization-1-day_{day}_part-1.ndjson.gz.sha256"]
 
 
 def test_a_noted_day_without_a_report_passes_verify_and_rebuild_and_is_never_noted_over_data(tmp_path: Path) -> None:

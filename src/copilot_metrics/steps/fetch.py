@@ -78,9 +78,11 @@ def _report_links(settings: Settings, api: ReportsApi, store: Store | None) -> R
     assert store is not None
     days = missing_window(settings.scope, dt.datetime.now(dt.UTC).date()).days()
     kept = keeping.days_kept(store, settings.report.name)
-    wanted = keeping.days_to_ask(kept, days, REVISED_DAYS)
+    without = keeping.days_without_report(store, settings.report.name) - kept
+    wanted = keeping.days_to_ask(kept | without, days, REVISED_DAYS)
+    noted = f" ({len(without.intersection(days))} more noted as having no report)" if without else ""
     workflow.info(
-        f"The history holds {len(kept.intersection(days))} of the {len(days)} days GitHub keeps: asking for "
+        f"The history holds {len(kept.intersection(days))} of the {len(days)} days GitHub keeps{noted}: asking for "
         f"{len(wanted)} day(s), the last {REVISED_DAYS} again as GitHub may still revise them."
     )
     return api.day_links(wanted, workers=MISSING_WORKERS)

@@ -6,11 +6,13 @@ the step's log group once the artifact is safe."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import workflow
@@ -21,10 +23,15 @@ from ..history.archive import DayOutcome
 from ..history.store import Store
 from ..history.team_table import TEAM_REPORTS, keep_team_days
 from ..job import ReportRun
-from ..settings import Settings
+from ..settings import REVISED_DAYS, Settings
 from .fetch import downloaded
 
-Kept = tuple[list[DayOutcome], list[str]]  # every day's outcome, and the days changed
+
+@dataclass(frozen=True)
+class Kept:
+    outcomes: list[DayOutcome]  # every day's
+    changed: list[str]  # the days added or replaced (team days included)
+    noted: list[str]  # the days newly noted as having no report
 
 
 def store_of(settings: Settings, env: Mapping[str, str], workspace: Path) -> Store | None:
@@ -43,19 +50,27 @@ def store_of(settings: Settings, env: Mapping[str, str], workspace: Path) -> Sto
 
 
 def keep(store: Store, runs: Sequence[ReportRun], env: Mapping[str, str], log: list[str]) -> Kept:
-    """Keep every report's days, then the team days they complete; returns the outcomes and the days changed."""
+    """Keep every report's days, then the team days they complete, and note the days past revision
+    that GitHub had no report for."""
     work = Path(tempfile.mkdtemp(prefix="copilot-history-", dir=env.get("RUNNER_TEMP") or None))
+    settled = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=REVISED_DAYS)
     try:
         outcomes: list[DayOutcome] = []
+        noted: list[str] = []
         for run in runs:
             report = run.settings.report
             outcomes += keeping.keep(
                 store, keeping.day_files(report.name, downloaded(run), run.links.end, report.daily), work, log.append
             )
+            if report.daily:
+                days = keeping.note_without_report(store, report.name, run.links.missing_days, settled, work)
+                if days:
+                    log.append(f"{report}: noted {len(days)} day(s) GitHub had no report for: {', '.join(days)}")
+                noted += days
         touched = {o.day for o in outcomes if o.change != "unchanged" and o.report in TEAM_REPORTS}
         team_days = keep_team_days(store, touched, work, log.append)
         changed = sorted({outcome.day for outcome in outcomes if outcome.change != "unchanged"} | set(team_days))
-        return outcomes, changed
+        return Kept(outcomes, changed, noted)
     except OSError as failure:
         raise HistoryError(
             f"Keeping the history failed on the runner's disk: {failure.strerror or failure}. "
@@ -73,15 +88,21 @@ def commit(
     page: Page | None,
     log: list[str],
 ) -> list[DayOutcome]:
-    """Finish the store once (a branch: one commit) when days changed or the dashboard is new to it."""
-    outcomes, changed = kept.result()
-    if not changed and not (page is not None and page.new_in_store):
-        return outcomes
+    """Finish the store once (a branch: one commit) when days changed or were noted, or the
+    dashboard is new to it."""
+    done = kept.result()
+    if not done.changed and not done.noted and not (page is not None and page.new_in_store):
+        return done.outcomes
     reports = ", ".join(run.settings.report.name for run in runs)
-    message = f"Keep {reports} of {settings.owner}: {', '.join(changed)}" if changed else "Add the dashboard"
+    if done.changed:
+        message = f"Keep {reports} of {settings.owner}: {', '.join(done.changed)}"
+    elif done.noted:
+        message = f"Note the days without a {reports} report of {settings.owner}: {', '.join(done.noted)}"
+    else:
+        message = "Add the dashboard"
     if store.finish(message):
-        log.append(f"Committed {len(changed)} day(s){' and the dashboard' if page else ''} to {store.url}")
-    return outcomes
+        log.append(f"Committed {len(done.changed)} day(s){' and the dashboard' if page else ''} to {store.url}")
+    return done.outcomes
 
 
 def result(
