@@ -101,21 +101,12 @@ def render_times(page: Path) -> list[float] | None:
     """Milliseconds from navigation start to the page's rendered mark, or None without Chromium."""
     import shutil
 
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from browser.conftest import QUIET_FLAGS
-    from browser.pages import load
+    from browser.pages import load, start_chromium
 
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not browser or not driver:
         return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in QUIET_FLAGS:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    chrome = start_chromium(browser, driver)
     try:
         timings = []
         for _ in range(LOADS):
