@@ -310,6 +310,8 @@ def test_emulator_report_summary_matches_its_data(tmp_path: Path) -> None:
     assert len(stats.days) == 28 and stats.repeated == 0 and stats.reading.malformed == 0
     text = text_of(stats)
     assert re.search(r"^\| Code generations \| [\d,]+ \| [\d,]+ \|$", text, re.MULTILINE)
+    # 28 dates are written as days of the month only, so that Mermaid's labels stay legible.
+    assert '    x-axis ["01", "02", "03", ' in text and '"28"]' in text
 
 
 _FIELDS = ["day", "user_id", "slug", "repository", "organization_id", "day_totals", "totals_by_ide", *COUNTER_NAMES]

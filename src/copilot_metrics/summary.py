@@ -45,6 +45,7 @@ LIMIT = 1024 * 1024 - 4096
 TEAM_ROWS = 50
 # A year of days lists thousands of files; the figures below the list matter more.
 FILE_ROWS = 100
+CHART_DATES = 14
 NOT_APPLICABLE = "n/a"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
 # GFM turns www., scheme:// and user@host into links on its own; a word joiner breaks each pattern.
@@ -370,7 +371,8 @@ def _chart(title: str, per_day: Mapping[str, float]) -> list[str]:
     if len(per_day) < 2:
         return []
     days = sorted(per_day)
-    labels = ", ".join(f'"{day[5:]}"' for day in days)
+    # Mermaid writes every label: beyond two weeks the month is left out so that they stay legible.
+    labels = ", ".join(f'"{day[8:] if len(days) > CHART_DATES else day[5:]}"' for day in days)
     values = ", ".join(_plain(per_day[day]) for day in days)
     top = max(1, math.ceil(max(per_day.values())))
     return [
