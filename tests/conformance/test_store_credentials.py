@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import takewhile
 from pathlib import Path
 from urllib.parse import parse_qs
 from uuid import uuid4
@@ -223,3 +224,27 @@ def test_refused_azure_credentials_name_the_variable(
     signature = parse_qs(sas)["sig"][0]
     refused(run, f"az://{container}/copilot", "refused the credentials", variable, secrets=(secret, signature))
     assert list(client.list_blobs()) == []
+
+
+def test_every_cloud_credential_is_masked_before_anything_else_is_printed(emu: Emulator, tmp_path: Path) -> None:
+    names = (
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AZURE_STORAGE_ACCOUNT_KEY",
+        "AZURE_STORAGE_SAS_TOKEN",
+        "AZURE_CLIENT_SECRET",
+        "GOOGLE_SERVICE_ACCOUNT_KEY",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    )
+    values = {name: f"{name.lower()}-{uuid4().hex}" for name in names}
+    key, signature = f"key-{uuid4().hex}", f"sv=2025-01-05&sig={uuid4().hex}"
+    connection = f"AccountName={ACCOUNT};AccountKey={key};SharedAccessSignature={signature}"
+    # No AWS_ACCESS_KEY_ID: the store is refused before any request, after the masks.
+    run = history_run(
+        emu, tmp_path / "step", "s3://bucket/copilot", values | {"AZURE_STORAGE_CONNECTION_STRING": connection}
+    )
+
+    masked_first = list(takewhile(lambda line: line.startswith("::add-mask::"), run.stdout.splitlines()))
+    for secret in [*values.values(), key, signature]:
+        assert f"::add-mask::{secret}" in masked_first
+    refused(run, "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set", secrets=(*values.values(), key, signature))
