@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import takewhile
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 from uuid import uuid4
 
@@ -23,7 +24,9 @@ import requests
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
 from action_run import ActionRun, run_action
-from conformance.azurite import ACCOUNT, Azurite
+from conformance.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
+from copilot_metrics.errors import HistoryError
+from copilot_metrics.history import open_store
 from emulator import Emulator
 from storeproxy import StoreProxy, Throttle
 
@@ -43,6 +46,7 @@ class S3:
     url: str
     bucket: str
     key: dict[str, str]  # an IAM user's access key, allowed all of S3
+    unprivileged: dict[str, str]  # an IAM user's access key, allowed nothing
     session: dict[str, str]  # temporary credentials of an assumed role, allowed all of S3
 
     def env(self, key_id: str, secret: str, token: str = "", endpoint: str = "") -> dict[str, str]:
@@ -54,15 +58,17 @@ class S3:
         }
         return env | ({"AWS_SESSION_TOKEN": token} if token else {})
 
-    def objects(self) -> list[str]:
-        client = boto3.client(
+    def client(self) -> Any:
+        return boto3.client(
             "s3",
             endpoint_url=self.url,
             region_name=REGION,
             aws_access_key_id=self.key["AccessKeyId"],
             aws_secret_access_key=self.key["SecretAccessKey"],
         )
-        return [item["Key"] for item in client.list_objects_v2(Bucket=self.bucket).get("Contents", [])]
+
+    def objects(self) -> list[str]:
+        return [item["Key"] for item in self.client().list_objects_v2(Bucket=self.bucket).get("Contents", [])]
 
 
 def _origin(log: Path, process: subprocess.Popen[bytes]) -> str:
@@ -95,6 +101,8 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         iam.create_user(UserName="history")
         iam.put_user_policy(UserName="history", PolicyName="s3", PolicyDocument=ALL_OF_S3)
         key = iam.create_access_key(UserName="history")["AccessKey"]
+        iam.create_user(UserName="reader")
+        unprivileged = iam.create_access_key(UserName="reader")["AccessKey"]
         trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
         role = iam.create_role(
             RoleName="history", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
@@ -102,7 +110,8 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         iam.put_role_policy(RoleName="history", PolicyName="s3", PolicyDocument=ALL_OF_S3)
         session = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="history")["Credentials"]
         requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
-        yield S3(url, bucket, {name: key[name] for name in ("AccessKeyId", "SecretAccessKey")}, dict(session))
+        pair = ("AccessKeyId", "SecretAccessKey")
+        yield S3(url, bucket, {n: key[n] for n in pair}, {n: unprivileged[n] for n in pair}, dict(session))
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -123,30 +132,34 @@ def history_run(emu: Emulator, folder: Path, history: str, env: dict[str, str]) 
     return run_action(emu, folder, {"history": history, "report": "users-1-day", "day": "latest"}, env=env)
 
 
-def test_the_server_checks_what_the_refusals_rely_on(s3: S3) -> None:
-    """Good credentials are accepted and bad ones refused, so each refusal below is the server's."""
-    good = boto3.client(
-        "s3",
-        endpoint_url=s3.url,
-        region_name=REGION,
-        aws_access_key_id=s3.session["AccessKeyId"],
-        aws_secret_access_key=s3.session["SecretAccessKey"],
-        aws_session_token=s3.session["SessionToken"],
-    )
-    good.put_object(Bucket=s3.bucket, Key="probe", Body=b"1")
-    assert "probe" in s3.objects()
-    good.delete_object(Bucket=s3.bucket, Key="probe")
-    wrong = boto3.client(
-        "s3", endpoint_url=s3.url, region_name=REGION, aws_access_key_id="AKIAUNKNOWN", aws_secret_access_key="x"
-    )
-    with pytest.raises(Exception, match="InvalidAccessKeyId"):
-        wrong.put_object(Bucket=s3.bucket, Key="probe", Body=b"1")
-    assert s3.objects() == []
+def test_the_right_secret_writes_and_a_wrong_one_or_a_missing_grant_is_named(s3: S3, tmp_path: Path) -> None:
+    """The contrast the refusals below rely on, on a plain key: moto's signature check fails any
+    request whose path or query obstore percent-encodes (as the history's 'day=' keys and listing
+    prefixes), whatever the secret, so only such a key shows the right secret accepted."""
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"1\n")
+    location = f"s3://{s3.bucket}/copilot"
+    key, unprivileged = s3.key, s3.unprivileged
+
+    open_store(location, s3.env(key["AccessKeyId"], key["SecretAccessKey"]), tmp_path).write("probe", probe)
+    assert s3.objects() == ["copilot/probe"]
+    wrong = open_store(location, s3.env(key["AccessKeyId"], "W" + key["SecretAccessKey"][1:]), tmp_path)
+    with pytest.raises(HistoryError, match="AWS_SECRET_ACCESS_KEY is not the secret of the key in AWS_ACCESS_KEY_ID"):
+        wrong.write("other", probe)
+    bare = open_store(location, s3.env(unprivileged["AccessKeyId"], unprivileged["SecretAccessKey"]), tmp_path)
+    with pytest.raises(
+        HistoryError, match=r"access was denied\. Grant the identity read, write, list and delete on the bucket"
+    ):
+        bare.write("other", probe)
+    assert s3.objects() == ["copilot/probe"]
+    s3.client().delete_object(Bucket=s3.bucket, Key="copilot/probe")
 
 
 @pytest.mark.parametrize(
     ("case", "phrases"),
     [
+        # On moto this request's signature fails whatever the secret (see the test above): this case
+        # proves the way to the step's error line; the test above proves the secret is what is checked.
         ("wrong secret", ("AWS_SECRET_ACCESS_KEY is not the secret of the key in AWS_ACCESS_KEY_ID",)),
         ("unknown key", ("the key in AWS_ACCESS_KEY_ID is unknown",)),
         ("another session's token", ("AWS_SESSION_TOKEN is not valid for the key in AWS_ACCESS_KEY_ID",)),
@@ -248,3 +261,29 @@ def test_every_cloud_credential_is_masked_before_anything_else_is_printed(emu: E
     for secret in [*values.values(), key, signature]:
         assert f"::add-mask::{secret}" in masked_first
     refused(run, "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set", secrets=(*values.values(), key, signature))
+
+
+def test_a_read_only_sas_is_told_what_to_grant(azurite: Azurite, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.write_bytes(b"{}\n")
+    container = f"history-{uuid4().hex[:12]}"
+    client = azurite.service().create_container(container)
+    read_only = generate_container_sas(
+        ACCOUNT,
+        container,
+        account_key=ACCOUNT_KEY,
+        permission=ContainerSasPermissions(read=True, list=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    az_env = {
+        "AZURE_STORAGE_ACCOUNT_NAME": ACCOUNT,
+        "AZURE_STORAGE_ENDPOINT": azurite.account_url,
+        "AZURE_STORAGE_SAS_TOKEN": read_only,
+    }
+    store = open_store(f"az://{container}/copilot", az_env, tmp_path)
+    assert store.list("raw/") == []
+    with pytest.raises(
+        HistoryError, match=r"access was denied\. Grant the identity read, write, list and delete on the container"
+    ):
+        store.write("raw/r/day=2026-01-01/a.ndjson.gz", data)
+    assert list(client.list_blobs()) == []
