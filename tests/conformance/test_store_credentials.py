@@ -287,3 +287,36 @@ def test_a_read_only_sas_is_told_what_to_grant(azurite: Azurite, tmp_path: Path)
     ):
         store.write("raw/r/day=2026-01-01/a.ndjson.gz", data)
     assert list(client.list_blobs()) == []
+
+
+def test_a_bucket_or_container_that_does_not_exist_is_one_error(
+    emu: Emulator, s3: S3, azurite: Azurite, tmp_path: Path
+) -> None:
+    key = s3.key
+    # With authentication on, moto refuses these requests' signatures before it looks for the bucket.
+    requests.post(f"{s3.url}/moto-api/reset-auth", data=b"inf", timeout=10).raise_for_status()
+    try:
+        s3_run = history_run(
+            emu, tmp_path / "s3", "s3://absent-bucket/copilot", s3.env(key["AccessKeyId"], key["SecretAccessKey"])
+        )
+    finally:
+        requests.post(f"{s3.url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint={azurite.account_url};"
+    )
+    az_run = history_run(
+        emu, tmp_path / "az", "az://absent-container/copilot", {"AZURE_STORAGE_CONNECTION_STRING": connection}
+    )
+
+    refused(
+        s3_run,
+        "s3://absent-bucket/copilot",
+        "the bucket does not exist. Create it first",
+        secrets=(key["SecretAccessKey"],),
+    )
+    refused(
+        az_run, "az://absent-container/copilot", "the container does not exist. Create it first", secrets=(ACCOUNT_KEY,)
+    )
+    assert "absent-bucket" not in [bucket["Name"] for bucket in s3.client().list_buckets()["Buckets"]]
+    assert "absent-container" not in [container.name for container in azurite.service().list_containers()]
