@@ -101,8 +101,8 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         iam.create_user(UserName="history")
         iam.put_user_policy(UserName="history", PolicyName="s3", PolicyDocument=ALL_OF_S3)
         key = iam.create_access_key(UserName="history")["AccessKey"]
-        iam.create_user(UserName="reader")
-        unprivileged = iam.create_access_key(UserName="reader")["AccessKey"]
+        iam.create_user(UserName="unprivileged")
+        unprivileged = iam.create_access_key(UserName="unprivileged")["AccessKey"]
         trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
         role = iam.create_role(
             RoleName="history", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
@@ -111,7 +111,8 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
         session = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="history")["Credentials"]
         requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
         pair = ("AccessKeyId", "SecretAccessKey")
-        yield S3(url, bucket, {n: key[n] for n in pair}, {n: unprivileged[n] for n in pair}, dict(session))
+        temporary = {n: session[n] for n in (*pair, "SessionToken")}
+        yield S3(url, bucket, {n: key[n] for n in pair}, {n: unprivileged[n] for n in pair}, temporary)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -135,7 +136,7 @@ def history_run(emu: Emulator, folder: Path, history: str, env: dict[str, str]) 
 def test_the_right_secret_writes_and_a_wrong_one_or_a_missing_grant_is_named(s3: S3, tmp_path: Path) -> None:
     """The contrast the refusals below rely on, on a plain key: moto's signature check fails any
     request whose path or query obstore percent-encodes (as the history's 'day=' keys and listing
-    prefixes), whatever the secret, so only such a key shows the right secret accepted."""
+    prefixes), whatever the secret, so only a key without such characters shows the right secret accepted."""
     probe = tmp_path / "probe"
     probe.write_bytes(b"1\n")
     location = f"s3://{s3.bucket}/copilot"
