@@ -218,9 +218,9 @@ def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     by: dict[str, dict[str, dict[str, int]]] = {title: {} for title in USER_DIMENSIONS}
     for title in USER_DIMENSIONS:
         for key, day, count in db.execute(
-            f"SELECT key, day, count(*) FROM (SELECT {_label('key')} AS key, day, who "
-            f"FROM user_lines, unnest({_ident(title)}) AS u(key) WHERE day IS NOT NULL AND key IS NOT NULL "
-            "GROUP BY ALL) GROUP BY key, day"
+            f"SELECT {_label('key')} AS named, day, sum(users) FROM (SELECT key, day, count(*) AS users "
+            f"FROM user_lines, unnest({_ident(title)}) AS u(key) WHERE day IS NOT NULL GROUP BY key, day) "
+            "GROUP BY named, day"
         ).fetchall():
             by[title].setdefault(key, {})[day.isoformat()] = count
     return UsersFigures(Reading(lines, lines - usable, unreadable), days, users, _flags(values), by)
@@ -231,9 +231,10 @@ def _read_user_lines(db: duckdb.DuckDBPyConnection, source: str) -> None:
     line has both), the counters, the flags and the keys of each of USER_DIMENSIONS' entries.
     Further figures read this narrow table, which spills to disk past the memory bound."""
     who = "coalesce(CAST(user_id AS VARCHAR), user_login)"
+    # Each key once per line (a line is a user's day); list_distinct leaves out entries without one.
     keys = ", ".join(
-        f"list_transform({_ident(DIMENSIONS[title][0])}, lambda entry: entry.{_ident(DIMENSIONS[title][1])}) "
-        f"AS {_ident(title)}"
+        f"list_distinct(list_transform({_ident(DIMENSIONS[title][0])}, "
+        f"lambda entry: entry.{_ident(DIMENSIONS[title][1])})) AS {_ident(title)}"
         for title in USER_DIMENSIONS
     )
     scalars = ", ".join(_ident(field) for field in (*COUNTERS, CREDITS, *USER_FLAGS))
