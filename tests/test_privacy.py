@@ -27,8 +27,7 @@ from emulator.data import user_day
 
 FOLDER = "copilot-metrics"
 PAGE_DATA = re.compile(r'<script type="application/json" id="dashboard-data">(.*?)</script>', re.DOTALL)
-# Names made to be recognised wherever they turn up: "team" or "user" and eight letters.
-_NAME = st.text("abcdefghijklmnopqrstuvwxyz", min_size=8, max_size=8)
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 JSON = dict[str, Any]
 
 
@@ -83,18 +82,29 @@ class Organisation:
         ]
 
 
+def names(prefix: str, number: int) -> st.SearchStrategy[str]:
+    """Names recognised wherever they turn up, and never one inside another: the prefix, the
+    number as two letters, and six drawn letters."""
+    return st.text(LETTERS, min_size=6, max_size=6).map(
+        lambda drawn: prefix + LETTERS[number // 26] + LETTERS[number % 26] + drawn
+    )
+
+
 @st.composite
 def organisations(draw: st.DrawFn) -> Organisation:
     minimum = draw(st.integers(1, 6))
-    user_count = draw(st.integers(1, 16))
-    logins = draw(st.lists(_NAME.map("user".__add__), min_size=user_count, max_size=user_count, unique=True))
-    slugs = draw(st.lists(_NAME.map("team".__add__), min_size=1, max_size=5, unique=True))
-    # Team sizes around the threshold and few users inactive, so that teams fall on both sides of
+    user_count = draw(st.integers(1, 20))
+    logins = [draw(names("user", n)) for n in range(user_count)]
+    slugs = [draw(names("team", n)) for n in range(draw(st.integers(1, 5)))]
+    # Team sizes around the threshold and users active or not alike, so that teams fall on both sides of
     # it by members and by active members; users in several teams and in none come on their own.
-    sizes = st.integers(max(1, minimum - 2), minimum + 1).map(lambda size: min(size, user_count))
+    sizes = st.integers(max(1, minimum - 2), minimum + 3).map(lambda size: min(size, user_count))
     members = [frozenset(draw(st.permutations(range(user_count)))[: draw(sizes)]) for _ in slugs]
-    inactive = draw(st.sets(st.integers(0, user_count - 1), max_size=user_count // 3))
-    active = frozenset(range(user_count)) - inactive or frozenset({0})
+    active = frozenset(
+        user
+        for user, flag in enumerate(draw(st.lists(st.booleans(), min_size=user_count, max_size=user_count)))
+        if flag
+    ) or frozenset({0})
     reports = draw(st.sampled_from(["users-1-day,user-teams-1-day", "all"]))
     # Without a history, `all` makes the page of the 28-day report's days too: slow, and no other
     # way for a team to reach it than the two team reports alone give.
