@@ -106,8 +106,8 @@ def organisations(draw: st.DrawFn) -> Organisation:
         if flag
     ) or frozenset({0})
     reports = draw(st.sampled_from(["users-1-day,user-teams-1-day", "all"]))
-    # Without a history, `all` makes the page of the 28-day report's days too: slow, and no other
-    # way for a team to reach it than the two team reports alone give.
+    # `all` keeps a history: without one, its page is also made of the 28-day report's days, which
+    # triples the run and gives a team no other way onto the page.
     history = reports == "all" or draw(st.booleans())
     return Organisation(minimum, tuple(logins), tuple(slugs), tuple(members), active, reports, history)
 
@@ -122,7 +122,9 @@ class Read:
     @cached_property
     def log(self) -> str:
         """Every line the step printed, workflow commands included, and what it left for later steps."""
-        files = [self.run.step.file_command(name) for name in ("GITHUB_OUTPUT", "GITHUB_ENV")]
+        files = [
+            self.run.step.file_command(name) for name in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE")
+        ]
         return "\n".join([self.run.stdout, self.run.stderr, *(file.read_text(encoding="utf-8") for file in files)])
 
     @cached_property
@@ -136,7 +138,7 @@ class Read:
 
     @cached_property
     def page_teams(self) -> dict[str, int]:
-        """The dashboard's teams on its one day: name -> active users."""
+        """The dashboard's teams (all on the run's day): name -> active users."""
         embedded = PAGE_DATA.search(self.page)
         assert embedded is not None
         teams = json.loads(embedded[1])["teams"]
