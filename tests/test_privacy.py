@@ -128,9 +128,14 @@ class Read:
         return "\n".join([self.run.stdout, self.run.stderr, *(file.read_text(encoding="utf-8") for file in files)])
 
     @cached_property
+    def csv_text(self) -> str:
+        """The team CSV, which a run without a team row to show does not write."""
+        path = self.folder / CSV_NAME
+        return path.read_text(encoding="utf-8") if path.exists() else ""
+
+    @cached_property
     def csv_rows(self) -> list[dict[str, str]]:
-        text = (self.folder / CSV_NAME).read_text(encoding="utf-8")
-        return list(csv.DictReader(io.StringIO(text, newline="")))
+        return list(csv.DictReader(io.StringIO(self.csv_text, newline="")))
 
     @cached_property
     def page(self) -> str:
@@ -148,19 +153,20 @@ class Read:
     def membership_section(self) -> str:
         """The user-teams report's table of members per team: the one place a team with enough
         members may show while too few of them were active."""
-        start = self.run.summary.index("### Members per team on")
-        end = self.run.summary.index("are added up in", start)
-        return self.run.summary[start:end]
+        start = self.run.summary.find("### Members per team on")
+        return self.run.summary[start : self.run.summary.index("are added up in", start)] if start >= 0 else ""
 
     @cached_property
     def figures(self) -> str:
         """Everything people read but the membership table: the log, the summary's other parts,
         the team CSV and the dashboard."""
         rest = self.run.summary.replace(self.membership_section, "")
-        return "\n".join([self.log, rest, (self.folder / CSV_NAME).read_text(encoding="utf-8"), self.page])
+        return "\n".join([self.log, rest, self.csv_text, self.page])
 
     def table(self, heading: str) -> list[list[str]]:
-        """The cells of the summary's table under `heading` (a prefix of its line)."""
+        """The cells of the summary's table under `heading` (a prefix of its line); none without it."""
+        if "\n" + heading not in self.run.summary:
+            return []
         lines = iter(self.run.summary[self.run.summary.index("\n" + heading) :].splitlines())
         rows = list(
             takewhile(lambda line: line.startswith("|"), dropwhile(lambda line: not line.startswith("|"), lines))
@@ -272,19 +278,26 @@ def test_no_small_team_or_login_reaches_anything_people_read_of_a_whole_run(
         elif org.active_in(team) < org.minimum:
             assert slug not in read.figures, f"{slug} has {org.active_in(team)} active members and is shown"
 
-    # Whatever is hidden, the rows still add up: a user counts in each of their teams, or once in no team.
+    # Whatever is hidden, the rows still add up (a user counts in each of their teams, or once in no
+    # team), unless everyone together is under the minimum: then no row shows at all.
     want = expected(org, users)
-    assert sum(int(row["active_users"]) for row in read.csv_rows) == want.active_users
-    assert sum(int(row["user_initiated_interaction_count"]) for row in read.csv_rows) == want.interactions
+    shown_active = want.active_users if want.active_users >= org.minimum else 0
+    assert sum(int(row["active_users"]) for row in read.csv_rows) == shown_active
+    interactions = want.interactions if shown_active else 0
+    assert sum(int(row["user_initiated_interaction_count"]) for row in read.csv_rows) == interactions
     team_table = read.table("### Teams on")
-    assert sum(int(cells[1].replace(",", "")) for cells in team_table) == want.active_users
+    assert sum(int(cells[1].replace(",", "")) for cells in team_table) == shown_active
     member_table = read.table("### Members per team on")
-    assert sum(int(cells[1].replace(",", "")) for cells in member_table) == want.memberships
-    assert f"**Users in at least one team:** {want.in_a_team:,}  " in run.summary
+    shown_members = want.memberships if want.memberships >= org.minimum else 0
+    assert sum(int(cells[1].replace(",", "")) for cells in member_table) == shown_members
+    if shown_members:
+        assert f"**Users in at least one team:** {want.in_a_team:,}  " in run.summary
+    # The added-up rows are themselves at least the minimum: none names a team by elimination.
+    assert all(int(row["active_users"]) >= org.minimum for row in read.csv_rows)
+    assert all(int(cells[1].replace(",", "")) >= org.minimum for cells in team_table + member_table)
     # The dashboard names the same teams the CSV does, with the same counts.
     named = {row["team"]: int(row["active_users"]) for row in read.csv_rows if not row["team"].startswith("other")}
     assert {team: count for team, count in read.page_teams.items() if team != "other teams"} == named
-    # The page checks the rule again on every row, the added-up one included: the hidden teams' sum
-    # shows only when it reaches the minimum itself.
+    # The page shows the added-up row as the CSV does (it is never under the minimum).
     hidden = sum(int(row["active_users"]) for row in read.csv_rows if row["team"].startswith("other teams"))
-    assert read.page_teams.get("other teams") == (hidden if hidden >= org.minimum else None)
+    assert read.page_teams.get("other teams") == (hidden or None)

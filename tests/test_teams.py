@@ -66,7 +66,10 @@ EXPECTED = {
     "tiny": (3, 3, 6, 6, 4, 6, 4, 0.5, 2, 0, 0, 0),
     "no team": (1, 1, 9, 9, 9, 9, 9, 9.0, 0, 1, 0, 0),
 }
-OTHER = ("other teams (2)", (4, 4, 15, 15, 13, 15, 13, 9.5, 2, 1, 0, 0))
+# tiny (3 active) and no team (1) are under 5, and 4 together: the smaller shown team (platform
+# and web have 5 each; platform comes first by name) is added to them, so that the added-up row
+# is itself at least 5 strong and names no team by elimination.
+OTHER = ("other teams (3)", (10, 9, 40, 65, 37, 205, 31, 14.5, 6, 3, 2, 1))
 
 
 def login(user: int) -> str:
@@ -177,9 +180,9 @@ def test_teams_below_the_minimum_are_added_up_so_totals_still_add_up(tmp_path: P
     found = figures.team_figures(run_files(tmp_path), None, 5, tmp_path / "work")
 
     shown = {row.team: figures_of(row) for row in found.rows}
-    assert shown == {"platform": EXPECTED["platform"], "web": EXPECTED["web"], OTHER[0]: OTHER[1]}
-    assert [row.team for row in found.rows] == ["platform", "web", "other teams (2)"]
-    assert found.rows[0].acceptance_rate == pytest.approx(24 / 50)
+    assert shown == {"web": EXPECTED["web"], OTHER[0]: OTHER[1]}
+    assert [row.team for row in found.rows] == ["web", "other teams (3)"]
+    assert found.rows[0].acceptance_rate == pytest.approx(15 / 32)
 
 
 def test_with_a_minimum_of_one_every_team_and_no_team_show(tmp_path: Path) -> None:
@@ -197,16 +200,14 @@ def test_the_team_csv_and_the_summary_show_the_hand_worked_figures(tmp_path: Pat
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert text.startswith(",".join(teams.CSV_COLUMNS) + "\r\n")
     assert [(row["team"], row["active_users"], row["acceptance_rate"], row["ai_credits_used"]) for row in rows] == [
-        ("platform", "5", "0.4800", "5"),
         ("web", "5", "0.4688", "3"),
-        ("other teams (2)", "4", "0.8667", "9.50"),
+        ("other teams (3)", "9", "0.5692", "14.50"),
     ]
-    assert rows[2]["code_acceptance_activity_count"] == "13" and rows[2]["teams"] == "2"
+    assert rows[1]["code_acceptance_activity_count"] == "37" and rows[1]["teams"] == "3"
     markdown = "\n".join(summary.team_section(found.rows, 5))
-    assert "| platform | 5 | 25 | 50 | 24 | 48.0% | 190 | 18 | 5 | 4 | 2 | 2 | 1 |" in markdown
     assert "| web | 5 | 20 | 32 | 15 | 46.9% | 74 | 15 | 3 | 3 | 2 | 2 | 1 |" in markdown
-    assert "| other teams (2) | 4 | 15 | 15 | 13 | 86.7% | 15 | 13 | 9.5 | 2 | 1 | 0 | 0 |" in markdown
-    assert "tiny" not in markdown + text
+    assert "| other teams (3) | 9 | 40 | 65 | 37 | 56.9% | 205 | 31 | 14.5 | 6 | 3 | 2 | 1 |" in markdown
+    assert "tiny" not in markdown + text and "platform" not in markdown + text
     assert "login-" not in markdown + text
 
 
@@ -217,8 +218,9 @@ def test_membership_is_shown_as_counts_with_small_teams_added_up(tmp_path: Path)
     text = "\n".join(summary.membership_section(found.memberships, 5))
     assert "**Teams:** 3  " in text
     assert "**Users in at least one team:** 13  " in text
-    assert "| platform | 6 |" in text and "| web | 6 |" in text and "| other teams (1) | 3 |" in text
-    assert "tiny" not in text and "login-" not in text
+    # tiny's 3 members alone would name tiny by elimination: platform (6, first by name) joins them.
+    assert "| web | 6 |" in text and "| other teams (2) | 9 |" in text
+    assert "tiny" not in text and "platform" not in text and "login-" not in text
 
 
 def test_team_slugs_cannot_inject_markdown_or_links(tmp_path: Path) -> None:
@@ -321,12 +323,11 @@ def test_users_and_teams_of_a_day_in_one_step_give_team_daily_the_csv_and_the_su
     assert (folder / "user-teams-1-day" / day.isoformat()).is_dir()
     rows = list(csv.DictReader(io.StringIO((folder / teams.CSV_NAME).read_text(encoding="utf-8"))))
     assert [(row["team"], row["active_users"], row["user_initiated_interaction_count"]) for row in rows] == [
-        ("platform", "5", "25"),
         ("web", "5", "20"),
-        ("other teams (2)", "4", "15"),
+        ("other teams (3)", "9", "40"),
     ]
-    assert "| platform | 5 | 25 | 50 | 24 | 48.0% | 190 | 18 | 5 | 4 | 2 | 2 | 1 |" in run.summary
-    assert "| other teams (2) | 4 | 15 | 15 | 13 | 86.7% | 15 | 13 | 9.5 | 2 | 1 | 0 | 0 |" in run.summary
+    assert "| web | 5 | 20 | 32 | 15 | 46.9% | 74 | 15 | 3 | 3 | 2 | 2 | 1 |" in run.summary
+    assert "| other teams (3) | 9 | 40 | 65 | 37 | 56.9% | 205 | 31 | 14.5 | 6 | 3 | 2 | 1 |" in run.summary
     stored = pq.read_table(history / "tables" / "team_daily" / f"day={day}" / "teams.parquet").to_pylist()
     assert {(row["slug"] or "no team"): (row["members"], row["active_users"]) for row in stored} == {
         team: figures[:2] for team, figures in EXPECTED.items()
@@ -442,11 +443,9 @@ def test_the_history_gives_every_kept_team_day_as_people_may_read_it(emu: Emulat
 
     rows = list(figures.history_team_rows(open_store(str(history), {}, tmp_path), 5, tmp_path / "work"))
 
-    assert [(row.day, row.team) for row in rows] == [
-        (day, team) for day in days for team in ("platform", "web", "other teams (2)")
-    ]
+    assert [(row.day, row.team) for row in rows] == [(day, team) for day in days for team in ("web", "other teams (3)")]
     assert {figures_of(row) for row in rows if row.team == "web"} == {EXPECTED["web"]}
-    assert "| platform | 5 | 25 | 50 | 24 | 48.0% | 190 | 18 | 5 | 4 | 2 | 2 | 1 |" in run.summary
+    assert "| web | 5 | 20 | 32 | 15 | 46.9% | 74 | 15 | 3 | 3 | 2 | 2 | 1 |" in run.summary
 
     # A rebuild derives the team days again from the rebuilt user and membership tables.
     kept = {path: path.read_bytes() for path in (history / "tables" / "team_daily").rglob("*.parquet")}
@@ -536,9 +535,8 @@ def test_team_rows_feed_the_dashboard_as_its_team_days(tmp_path: Path) -> None:
     days = figures.dashboard_team_days(found.rows)
 
     assert [(d.team, d.active_users, d.interactions, d.code_generations, d.code_acceptances) for d in days] == [
-        ("platform", 5, 25, 50, 24),
         ("web", 5, 20, 32, 15),
-        ("other teams (2)", 4, 15, 15, 13),
+        ("other teams (3)", 9, 40, 65, 37),
     ]
-    assert [(d.lines_added, d.ai_credits) for d in days] == [(190, 5.0), (74, 3.0), (15, 9.5)]
-    assert [visible_team(d, 5) for d in days] == [True, True, False]
+    assert [(d.lines_added, d.ai_credits) for d in days] == [(74, 3.0), (205, 14.5)]
+    assert [visible_team(d, 5) for d in days] == [True, True]

@@ -669,6 +669,8 @@ def _percent_change(before: float, after: float) -> str:
 
 def membership_section(found: Memberships, min_group_size: int) -> list[str]:
     """The user-teams report: how many teams and members, per team on its latest day (small teams added up)."""
+    if not found.rows and found.teams:
+        return [f"_The report's teams have fewer than {min_group_size} members even all together: none is shown._", ""]
     if not found.rows:
         return ["No team was found in the report files.", ""]
     latest = max(row.day for row in found.rows)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import duckdb
 
@@ -173,20 +175,72 @@ def shown(team_daily: Sequence[Path], min_group_size: int, spill: Path) -> list[
     """
     with connect(spill) as db:
         found = db.execute(query, [min_group_size, NO_TEAM]).fetchall()
-    rows = []
-    for day, visible, team, teams, members, active, *values in found:
-        rows.append(
+    rows = [
+        (
+            visible,
             TeamRow(
                 day=day,
-                team=team if visible else f"other teams ({teams})",
+                team=team if visible else _other(teams),
                 teams=teams,
                 members=members,
                 active_users=active,
                 sums=dict(zip(SUMS, values[: len(SUMS)], strict=True)),
                 users_of=dict(zip(USERS_OF, values[len(SUMS) :], strict=True)),
-            )
+            ),
         )
-    return rows
+        for day, visible, team, teams, members, active, *values in found
+    ]
+    return _large_groups_only(rows, lambda row: row.active_users, _added_up, min_group_size)
+
+
+class _Dated(Protocol):
+    @property
+    def day(self) -> dt.date: ...
+
+    @property
+    def team(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_Dated)
+
+
+def _added_up(one: TeamRow, other: TeamRow) -> TeamRow:
+    return TeamRow(
+        day=one.day,
+        team=_other(one.teams + other.teams),
+        teams=one.teams + other.teams,
+        members=one.members + other.members,
+        active_users=one.active_users + other.active_users,
+        sums={name: one.sums[name] + other.sums[name] for name in SUMS},
+        users_of={name: one.users_of[name] + other.users_of[name] for name in USERS_OF},
+    )
+
+
+def _other(teams: int) -> str:
+    return f"other teams ({teams})"
+
+
+def _large_groups_only(
+    rows: Sequence[tuple[bool, Row]], size: Callable[[Row], int], add: Callable[[Row, Row], Row], min_group_size: int
+) -> list[Row]:
+    """Each day's rows (shown or hidden, shown ones largest first) with its hidden ones added up in
+    one row that is itself at least `min_group_size` strong: a smaller one would show a small group
+    (an "other teams (1)" row names its team by elimination), so the smallest shown rows go into it
+    until it is; a day whose rows are too small even all together shows nothing."""
+    days: dict[dt.date, tuple[list[Row], list[Row]]] = {}
+    for visible, row in rows:
+        days.setdefault(row.day, ([], []))[0 if visible else 1].append(row)
+    kept: list[Row] = []
+    for shown, hidden in days.values():
+        other = functools.reduce(add, hidden) if hidden else None
+        while other is not None and size(other) < min_group_size and shown:
+            smallest = min(shown, key=lambda row: (size(row), row.team))
+            shown.remove(smallest)
+            other = add(other, smallest)
+        kept += shown
+        if other is not None and size(other) >= min_group_size:
+            kept.append(other)
+    return kept
 
 
 @dataclass(frozen=True)
@@ -228,12 +282,17 @@ def memberships(membership: Sequence[Path], min_group_size: int, spill: Path) ->
         counted = db.execute(
             f"SELECT count(DISTINCT (team_id, slug)), count(DISTINCT user_id) FROM {source}"
         ).fetchone()
-    rows = [
-        Membership(day, name if visible else f"other teams ({teams})", teams, members)
+    listed = [
+        (visible, Membership(day, name if visible else _other(teams), teams, members))
         for day, visible, name, teams, members in found
     ]
+    rows = _large_groups_only(listed, lambda row: row.members, _members_added_up, min_group_size)
     teams_count, users = counted if counted else (0, 0)
     return Memberships(int(teams_count), int(users), rows)
+
+
+def _members_added_up(one: Membership, other: Membership) -> Membership:
+    return Membership(one.day, _other(one.teams + other.teams), one.teams + other.teams, one.members + other.members)
 
 
 CSV_COLUMNS = (
