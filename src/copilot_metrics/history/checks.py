@@ -12,7 +12,7 @@ import duckdb
 
 from .archive import RAW_SUFFIX, SUM_SUFFIX, served_sha256, table_key
 from .store import Store
-from .tables import build, table_names
+from .tables import build, connect, table_names
 from .team_table import keep_team_days
 
 Log = Callable[[str], None]
@@ -119,7 +119,7 @@ def _table_problems(store: Store, part: Partition, tables: set[str], scratch: Pa
     for table, key in expected.items():
         stored = scratch / f"stored-{table}.parquet"
         store.download(key, stored)
-        if not _same_rows(stored, derived[table]):
+        if not _same_rows(stored, derived[table], scratch / "spill"):
             problems.append(f"{key}: differs from its raw files (run: copilot-metrics history rebuild)")
     return problems
 
@@ -135,13 +135,13 @@ def _downloaded(store: Store, part: Partition, scratch: Path) -> list[Path]:
     return paths
 
 
-def _same_rows(stored: Path, derived: Path) -> bool:
+def _same_rows(stored: Path, derived: Path, spill: Path) -> bool:
     """Both tables hold the same rows (as multisets), compared by DuckDB."""
     query = (
         "SELECT (SELECT count(*) FROM (FROM read_parquet($1) EXCEPT ALL FROM read_parquet($2))) + "
         "(SELECT count(*) FROM (FROM read_parquet($2) EXCEPT ALL FROM read_parquet($1)))"
     )
-    with duckdb.connect() as db:
+    with connect(spill) as db:
         try:
             row = db.execute(query, [str(stored), str(derived)]).fetchone()
         except duckdb.Error:
