@@ -2,9 +2,10 @@
 # both install what they need first (once; again when a lock file changes).
 PYTHON ?= python3
 INSTALLED := build/.installed
+MERMAID := tests/mermaid/node_modules/.package-lock.json
 APT_TOOLS := buildah debootstrap curl jq git chromium chromium-driver
 
-.PHONY: demo test lint unit reliability bench install
+.PHONY: demo test lint unit reliability bench docs-examples install
 
 demo: $(INSTALLED)  ## the action's job end to end (against the built-in emulator, or real GitHub with ORG=...)
 	$(PYTHON) tests/demo.py $(if $(ORG),--org $(ORG))
@@ -15,7 +16,7 @@ test: $(INSTALLED) lint  ## every check and every test tier
 lint: $(INSTALLED)  ## style and types
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m mypy src tests bench
+	$(PYTHON) -m mypy src tests bench docs
 
 unit: $(INSTALLED)  ## the fast tests only (no conformance or container tier)
 	$(PYTHON) -m pytest -q --ignore=tests/conformance --ignore=tests/container
@@ -26,7 +27,14 @@ reliability: $(INSTALLED)  ## fault, bad-input and leak counts
 bench: $(INSTALLED)  ## benchmarks against the reference clients; results in bench/RESULTS.md
 	$(PYTHON) bench/run.py
 
+docs-examples: $(INSTALLED) $(MERMAID)  ## the README's example job summary and pictures, from the action's output
+	$(PYTHON) docs/examples.py
+
 install: $(INSTALLED)
+
+# Mermaid draws the job summary's chart in the README's picture; only docs-examples needs it.
+$(MERMAID): tests/mermaid/package-lock.json
+	npm ci --prefix tests/mermaid --no-audit --no-fund --loglevel=error
 
 # Python tools, the npm reference clients and the dashboard's charting library, and (as root) the
 # apt packages of the container tier (buildah, debootstrap), of the benchmarks' baseline (curl, jq),

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "tests")]
 
 import duckdb  # noqa: E402
-from measure import base_env, machine_facts, run_measured  # noqa: E402
+from measure import base_env, run_measured, write_report  # noqa: E402
 
 from copilot_metrics import teams  # noqa: E402
 from copilot_metrics.history import tables  # noqa: E402
@@ -101,21 +101,12 @@ def render_times(page: Path) -> list[float] | None:
     """Milliseconds from navigation start to the page's rendered mark, or None without Chromium."""
     import shutil
 
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from browser.conftest import QUIET_FLAGS
-    from browser.pages import load
+    from browser.pages import load, start_chromium
 
     browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not browser or not driver:
         return None
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in QUIET_FLAGS:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    chrome = start_chromium(browser, driver)
     try:
         timings = []
         for _ in range(LOADS):
@@ -149,13 +140,7 @@ def main() -> int:
         and (rendered is None or rendered < RENDER_LIMIT_MS)
     )
     shown = f"{rendered:.0f}" if rendered is not None else "no Chromium"
-    lines = [
-        "# Dashboard benchmark",
-        "",
-        f"Measured by `python3 bench/dashboard.py --users {args.users} --days {args.days}`.",
-        "",
-        *(f"- {name}: {value}" for name, value in machine_facts()),
-        "",
+    body = [
         "| users | days | tables MiB | build s | peak RSS MiB | page MiB | rendered ms (median) | limits | result |",
         "|---:|---:|---:|---:|---:|---:|---:|---|---|",
         f"| {args.users:,} | {args.days} | {stored / 1024 / 1024:.0f} | {sample.seconds:.2f} "
@@ -167,8 +152,8 @@ def main() -> int:
         f"Chromium's {LOADS} loads (ms): {', '.join(f'{t:.0f}' for t in timings) if timings else 'not run'}",
         "",
     ]
-    args.output.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    command = f"`python3 bench/dashboard.py --users {args.users} --days {args.days}`."
+    write_report(args.output, "Dashboard benchmark", command, body)
     return 0 if within else 1
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "tests")]
 
-from measure import MIB, base_env, machine_facts, run_measured  # noqa: E402
+from measure import MIB, base_env, run_measured, write_report  # noqa: E402
 from runner import run_entrypoint  # noqa: E402
 from shards import ShardCache  # noqa: E402
 
@@ -116,15 +116,9 @@ def main() -> int:
             "## 3. `day: missing` over a year of organization-1-day reports",
             *missing_year(folder),
         ]
-    facts = "\n".join(f"- {name}: {value}" for name, value in machine_facts())
     command = "python3 bench/history.py" + (" --quick" if args.quick else "")
-    args.output.write_text(
-        f"# History benchmarks\n\nMeasured by `{command}` (one run per figure).\n\n{facts}\n\n"
-        + "\n".join(line if line.startswith("|") else f"\n{line}\n" for line in sections)
-        + "\n",
-        encoding="utf-8",
-    )
-    print(args.output.read_text(encoding="utf-8"))
+    body = "\n".join(line if line.startswith("|") else f"\n{line}\n" for line in sections) + "\n"
+    write_report(args.output, "History benchmarks", f"`{command}` (one run per figure).", [body])
     return 0
 
 

@@ -87,6 +87,15 @@ def machine_facts() -> list[tuple[str, str]]:
     ]
 
 
+def write_report(output: Path, title: str, measured_by: str, body: Sequence[str]) -> None:
+    """Write a benchmark's Markdown page and print it: the title, how it was measured (the command,
+    so anyone can run it again), the machine, then `body`."""
+    facts = [f"- {name}: {value}" for name, value in machine_facts()]
+    text = "\n".join([f"# {title}", "", f"Measured by {measured_by}", "", *facts, "", *body])
+    output.write_text(text, encoding="utf-8")
+    print(text)
+
+
 def _cpu_model() -> str:
     for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
         if line.startswith("model name"):

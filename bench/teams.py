@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "tests")]
 
-from measure import base_env, machine_facts, run_measured  # noqa: E402
+from measure import base_env, run_measured, write_report  # noqa: E402
 
 from copilot_metrics.history import tables  # noqa: E402
 
@@ -98,13 +98,8 @@ def main() -> int:
         sample = run_measured(argv, base_env())
     result = sample.output.strip().splitlines()[-1]
     within = sample.seconds <= SECONDS_LIMIT and sample.peak_rss_mib <= RSS_LIMIT_MIB
-    lines = [
-        "# Team figures benchmark",
-        "",
-        f"Measured by `python3 bench/teams.py --users {args.users} --teams {args.teams} --days {args.days}`.",
-        "",
-        *(f"- {name}: {value}" for name, value in machine_facts()),
-        "",
+    command = f"`python3 bench/teams.py --users {args.users} --teams {args.teams} --days {args.days}`."
+    body = [
         "| users | teams | days | wall s | peak RSS MiB | limit | result |",
         "|---:|---:|---:|---:|---:|---|---|",
         f"| {args.users:,} | {args.teams:,} | {args.days} | {sample.seconds:.2f} | {sample.peak_rss_mib:.0f} "
@@ -113,8 +108,7 @@ def main() -> int:
         f"The child's own account: {result}",
         "",
     ]
-    args.output.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.output, "Team figures benchmark", command, body)
     return 0 if within else 1
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from copilot_metrics import schema, summary, tabular
+from copilot_metrics.report_figures import figures_of
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "github-docs"
 UNDOCUMENTED = {"etl_id", "day_partition", "entity_id_partition"}
@@ -118,7 +119,7 @@ def test_the_users_csv_has_ide_and_plugin_versions_from_githubs_example(tmp_path
 
 
 def test_the_repos_summary_of_githubs_example_names_and_ranks_repositories_by_pull_requests() -> None:
-    text = "\n".join(summary.summarize_files("repos-1-day", [EXAMPLES / "repos-1-day.ndjson"]).markdown())
+    text = "\n".join(summary.contents_of(figures_of("repos-1-day", [EXAMPLES / "repos-1-day.ndjson"])))
 
     table = text.split("| Repository |")[1].split("\n\n")[0].splitlines()[2:]
     ranked = [line.split("|")[1].strip() for line in table]
@@ -129,12 +130,13 @@ def test_the_repos_summary_of_githubs_example_names_and_ranks_repositories_by_pu
         "octodemo-metrics/example-service-gamma",
     ]
     assert "**Repositories in the report:** 3  " in text
-    assert "| octodemo-metrics/example-service-delta | 0 | 2 | n/a | 100% | 373 |" in text
+    # The median is the one GitHub sent, not rounded.
+    assert "| octodemo-metrics/example-service-delta | 0 | 2 | n/a | 100% | 372.6 |" in text
     assert "#" not in "".join(ranked)
 
 
 def test_the_summary_of_githubs_user_example_shows_credits_and_adoption_but_no_login() -> None:
-    text = "\n".join(summary.summarize_files("users-1-day", [EXAMPLES / "users-1-day.ndjson"]).markdown())
+    text = "\n".join(summary.contents_of(figures_of("users-1-day", [EXAMPLES / "users-1-day.ndjson"])))
 
     assert "| AI credits used | 12.5 |" in text
     assert "| Used the Copilot app | 1 |" in text
@@ -144,7 +146,7 @@ def test_the_summary_of_githubs_user_example_shows_credits_and_adoption_but_no_l
 
 
 def test_the_summary_of_githubs_enterprise_example_adds_up_both_enterprises() -> None:
-    text = "\n".join(summary.summarize_files("enterprise-28-day", [EXAMPLES / "enterprise-28-day.ndjson"]).markdown())
+    text = "\n".join(summary.contents_of(figures_of("enterprise-28-day", [EXAMPLES / "enterprise-28-day.ndjson"])))
 
     assert "| Daily active users | 4 |" in text
     assert "| Code generations | 4 |" in text

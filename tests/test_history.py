@@ -20,9 +20,10 @@ import pytest
 import emulator.reports
 from action_run import ActionRun, assert_no_leaks, run_action
 from copilot_metrics import schema
-from copilot_metrics.history import tables
+from copilot_metrics.history import checks, keeping, open_store, tables
 from emulator import Emulator
 from emulator import data as report_data
+from emulator.data import aggregate_1_day
 
 
 def newest_days(count: int) -> list[dt.date]:
@@ -209,13 +210,19 @@ def test_day_missing_fills_a_year_then_asks_for_three_days_within_five_seconds(
     emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(emulator.reports, "HISTORY_DAYS", 400)
+    start = max(dt.date(2025, 12, 12), dt.datetime.now(dt.UTC).date() - dt.timedelta(days=365))
+    # GitHub has no report for a few old days (Copilot off that week, say) and, for now, for the
+    # newest one: the old ones are noted once and never asked for again; the newest is asked again.
+    without = {start + dt.timedelta(days=n) for n in (0, 1, 40)} | set(newest_days(1))
+    emu.no_report_days = without
     history = tmp_path / "history"
     first = history_run(emu, tmp_path / "one", history, report="organization-1-day", day="missing", upload="false")
     kept = json.loads(first.outputs["history-days"])
-    start = max(dt.date(2025, 12, 12), dt.datetime.now(dt.UTC).date() - dt.timedelta(days=365))
-    assert kept[0] == start.isoformat()
-    assert kept[-1] == newest_days(1)[0].isoformat()
-    assert len(kept) == (newest_days(1)[0] - start).days + 1
+    assert kept[0] == (start + dt.timedelta(days=2)).isoformat()
+    assert kept[-1] == newest_days(2)[0].isoformat()
+    assert len(kept) == (newest_days(1)[0] - start).days + 1 - len(without)
+    noted = sorted(path.parent.name for path in (history / "raw" / "organization-1-day").glob("*/_no_report"))
+    assert noted == [f"day={day}" for day in sorted(without - set(newest_days(1)))]
     asked_before = len([r for r in emu.requests if r.host == "api"])
 
     began = time.monotonic()
@@ -228,6 +235,34 @@ def test_day_missing_fills_a_year_then_asks_for_three_days_within_five_seconds(
     )
     assert json.loads(second.outputs["history-days"]) == []
     assert took < 5.0, f"day: missing with nothing missing took {took:.1f} s"
+    assert "(3 more noted as having no report)" in second.stdout
+
+    # A noted day GitHub serves after all is kept, and its note goes.
+    emu.no_report_days = set()
+    day = start + dt.timedelta(days=40)
+    third = history_run(emu, tmp_path / "three", history, report="organization-1-day", day=day.isoformat())
+    assert json.loads(third.outputs["history-days"]) == [day.isoformat()]
+    names = sorted(path.name for path in (history / "raw" / "organization-1-day" / f"day={day}").iterdir())
+    assert names == [f"organization-1-day_{day}_part-1.ndjson.gz", f"organization-1-day_{day}_part-1.ndjson.gz.sha256"]
+
+
+def test_a_noted_day_without_a_report_passes_verify_and_rebuild_and_is_never_noted_over_data(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    store = open_store(str(history), {}, tmp_path)
+    served = tmp_path / "served" / "2026-03-04" / "organization-1-day_2026-03-04.ndjson"
+    served.parent.mkdir(parents=True)
+    served.write_bytes(b"".join(aggregate_1_day("seed", "organization_id", 7, dt.date(2026, 3, 4))))
+    keeping.keep(store, keeping.day_files("organization-1-day", [served], None, daily=True), tmp_path, print)
+    days = [dt.date(2026, 3, 3), dt.date(2026, 3, 4), dt.date(2026, 3, 9)]
+
+    noted = keeping.note_without_report(store, "organization-1-day", days, dt.date(2026, 3, 8), tmp_path)
+
+    # 03-04 holds data and 03-09 may still be revised: only 03-03 is noted.
+    assert noted == ["2026-03-03"]
+    assert keeping.days_without_report(store, "organization-1-day") == {dt.date(2026, 3, 3)}
+    assert keeping.days_kept(store, "organization-1-day") == {dt.date(2026, 3, 4)}
+    assert checks.verify(store, print) == []
+    assert checks.rebuild(store, print) == 1
 
 
 def test_a_history_failure_fails_the_step_after_the_artifact_is_safe(emu: Emulator, tmp_path: Path) -> None:

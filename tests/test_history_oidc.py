@@ -4,9 +4,8 @@ with the cloud's audience, and hands the token to the cloud's exchange as a file
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -14,46 +13,32 @@ import pytest
 
 from copilot_metrics.errors import HistoryError
 from copilot_metrics.history import open_store
+from loopback import answer, scripted
 
 JOB_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOmFjbWUvbWV0cmljcyJ9.c2lnbmF0dXJl"
 REQUEST_TOKEN = "runner-request-token-0123456789"
 
 
 class TokenService:
-    """The runner's ACTIONS_ID_TOKEN_REQUEST_URL on loopback: records each request, answers `status`."""
+    """The runner's ACTIONS_ID_TOKEN_REQUEST_URL: records each request, answers `status`."""
 
     def __init__(self) -> None:
         self.status = 200
         self.seen: list[tuple[str, dict[str, str]]] = []
-        service = self
+        self.url = ""
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-            def do_GET(self) -> None:
-                service.seen.append((self.headers.get("Authorization", ""), dict(parse_qsl(urlsplit(self.path).query))))
-                body = json.dumps({"value": JOB_TOKEN} if service.status == 200 else {"message": "no"}).encode()
-                self.send_response(service.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/token?api-version=2.0"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def serve(self, request: BaseHTTPRequestHandler, number: int) -> None:
+        self.seen.append((request.headers.get("Authorization", ""), dict(parse_qsl(urlsplit(request.path).query))))
+        body = json.dumps({"value": JOB_TOKEN} if self.status == 200 else {"message": "no"}).encode()
+        answer(request, self.status, {"Content-Type": "application/json", "Content-Length": str(len(body))}, body)
 
 
 @pytest.fixture
 def service() -> Iterator[TokenService]:
     running = TokenService()
-    yield running
-    running.close()
+    with scripted(running.serve) as origin:
+        running.url = f"{origin}/token?api-version=2.0"
+        yield running
 
 
 CASES = [

@@ -6,11 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -23,48 +20,11 @@ from copilot_metrics.reports import ReportLinks, ReportPart, ReportsApi
 from copilot_metrics.settings import parse_settings
 from copilot_metrics.transport import RetryPolicy
 from emulator import Emulator, Fault
+from loopback import answer, scripted
 from reliability import Record, checked_in_process, failed_cleanly, rejected, survived
 
 NOW = {"Retry-After": "0"}
 QUICK = RetryPolicy(attempts=3, first_delay=0.01, patience=1.0)
-Handler = Callable[[BaseHTTPRequestHandler, int], None]
-
-
-@contextmanager
-def misbehaving(handler: Handler) -> Iterator[str]:
-    """A loopback server answering GETs with `handler(request, number)`; yields its origin."""
-    count = {"n": 0}
-    lock = threading.Lock()
-
-    class _Request(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            with lock:
-                count["n"] += 1
-                number = count["n"]
-            handler(self, number)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Request)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def answer(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes = b"") -> None:
-    request.send_response(status)
-    for name, value in headers.items():
-        request.send_header(name, value)
-    request.end_headers()
-    request.wfile.write(body)
 
 
 def one_link(url: str) -> ReportLinks:
@@ -106,7 +66,7 @@ def test_a_resumed_download_never_splices_two_versions(
         headers = {"Content-Range": f"bytes {start}-{len(new) - 1}/{len(new)}", "ETag": '"v2"'}
         answer(request, 206, headers | {"Content-Length": str(len(new) - start)}, new[start:])
 
-    with misbehaving(serve) as origin:
+    with scripted(serve) as origin:
         assert fetch(f"{origin}/report.ndjson", tmp_path) == new
 
 
@@ -124,7 +84,7 @@ def test_a_resume_sends_the_first_answers_validator(tmp_path: Path, record_prope
         headers = {"Content-Range": f"bytes 10000-99999/{len(data)}", "Content-Length": "90000"}
         answer(request, 206, headers, data[10_000:])
 
-    with misbehaving(serve) as origin:
+    with scripted(serve) as origin:
         assert fetch(f"{origin}/report.ndjson", tmp_path) == data
     assert seen == [(None, None), ("bytes=10000-", "Tue, 01 Dec 2026 10:00:00 GMT")]
 
@@ -146,7 +106,7 @@ def test_a_trickling_body_is_given_up(tmp_path: Path, record_property: Record) -
             time.sleep(0.2)
 
     started = time.monotonic()
-    with misbehaving(serve) as origin, pytest.raises(DownloadError, match="slower than 16 KiB/s"):
+    with scripted(serve) as origin, pytest.raises(DownloadError, match="slower than 16 KiB/s"):
         fetch(f"{origin}/report.ndjson", tmp_path, RetryPolicy(attempts=2, first_delay=0.01, patience=1.0))
     assert time.monotonic() - started < 8
     assert list(tmp_path.rglob("*")) == []
@@ -159,7 +119,7 @@ def test_a_body_beyond_any_report_is_refused_before_it_is_read(tmp_path: Path, r
         answer(request, 200, {"Content-Length": str(70 * 1024**3)}, b"x" * 1000)
         request.close_connection = True
 
-    with misbehaving(serve) as origin, pytest.raises(DownloadError, match="larger than 64 GiB"):
+    with scripted(serve) as origin, pytest.raises(DownloadError, match="larger than 64 GiB"):
         fetch(f"{origin}/report.ndjson", tmp_path)
 
 
@@ -187,7 +147,7 @@ def test_a_compressed_answer_is_stored_decoded(tmp_path: Path, record_property: 
         assert request.headers.get("Accept-Encoding") == "identity"
         answer(request, 200, {"Content-Length": str(len(packed)), "Content-Encoding": "gzip"}, packed)
 
-    with misbehaving(serve) as origin:
+    with scripted(serve) as origin:
         assert fetch(f"{origin}/report.ndjson", tmp_path) == data
 
 
@@ -206,7 +166,7 @@ def test_a_download_redirect_to_a_bad_or_insecure_place_is_refused(
     def serve(request: BaseHTTPRequestHandler, number: int) -> None:
         answer(request, 302, {"Location": location, "Content-Length": "0"})
 
-    with misbehaving(serve) as origin, pytest.raises(DownloadError, match=message):
+    with scripted(serve) as origin, pytest.raises(DownloadError, match=message):
         fetch(f"{origin}/report.ndjson", tmp_path)
 
 
@@ -218,12 +178,12 @@ def test_an_api_redirect_to_another_host_is_not_followed(emu: Emulator, record_p
         asked.append(request.headers.get("Authorization"))
         answer(request, 200, {"Content-Length": "2"}, b"{}")
 
-    with misbehaving(elsewhere) as other:
+    with scripted(elsewhere) as other:
 
         def serve(request: BaseHTTPRequestHandler, number: int) -> None:
             answer(request, 301, {"Location": f"{other}{request.path}", "Content-Length": "0"})
 
-        with misbehaving(serve) as origin:
+        with scripted(serve) as origin:
             settings = parse_settings(
                 {"org": "octo", "token": emu.token, "api-url": origin, "upload": "false"}, {"GITHUB_WORKSPACE": "."}
             )

@@ -7,9 +7,9 @@ from __future__ import annotations
 import gzip
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from copilot_metrics.reports import ReportLinks, ReportPart, ReportsApi
 from copilot_metrics.settings import parse_settings
 from copilot_metrics.transport import RetryPolicy
 from emulator import Emulator, Fault, make_users_shard
+from loopback import Serve, answer, scripted
 from reliability import Record, checked_in_process, survived
 
 NOW = {"Retry-After": "0"}
@@ -194,38 +195,12 @@ def test_a_segment_link_that_stays_expired_fails_cleanly(
 
 # Hosts that change the file or ignore ranges ------------------------------------------------------
 
-Serve = Callable[[BaseHTTPRequestHandler, int], None]
-
 
 @contextmanager
 def host(serve: Serve) -> Iterator[str]:
-    """A loopback server answering GETs with `serve(request, number)`; yields a link to it."""
-    count = {"n": 0}
-    lock = threading.Lock()
-
-    class _Request(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            with lock:
-                count["n"] += 1
-                number = count["n"]
-            try:
-                serve(self, number)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client closed an answer it did not need
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Request)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/report.ndjson"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A scripted loopback server (loopback.scripted); yields a link to a report file on it."""
+    with scripted(serve) as origin:
+        yield f"{origin}/report.ndjson"
 
 
 def send_file(request: BaseHTTPRequestHandler, data: bytes, etag: str, ranges: bool = True) -> None:
@@ -236,14 +211,10 @@ def send_file(request: BaseHTTPRequestHandler, data: bytes, etag: str, ranges: b
     if partial and wanted is not None:
         first, _, last = wanted.removeprefix("bytes=").partition("-")
         start, stop = int(first), int(last) + 1 if last else len(data)
-    request.send_response(206 if partial else 200)
-    request.send_header("ETag", etag)
-    request.send_header("Accept-Ranges", "bytes")
-    request.send_header("Content-Length", str(stop - start))
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Content-Length": str(stop - start)}
     if partial:
-        request.send_header("Content-Range", f"bytes {start}-{stop - 1}/{len(data)}")
-    request.end_headers()
-    request.wfile.write(data[start:stop])
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    answer(request, 206 if partial else 200, headers, data[start:stop])
 
 
 def version(seed: int, size: int = SIZE) -> bytes:
@@ -305,13 +276,8 @@ def test_a_host_that_encodes_its_ranges_is_read_as_one_decoded_stream(tmp_path: 
             send_file(request, data, '"v1"')
             return
         packed = gzip.compress(data[:1000])  # a range, compressed against Accept-Encoding: identity
-        request.send_response(206)
-        request.send_header("ETag", '"v1"')
-        request.send_header("Content-Encoding", "gzip")
-        request.send_header("Content-Length", str(len(packed)))
-        request.send_header("Content-Range", f"bytes 0-999/{len(data)}")
-        request.end_headers()
-        request.wfile.write(packed)
+        headers = {"ETag": '"v1"', "Content-Encoding": "gzip", "Content-Length": str(len(packed))}
+        answer(request, 206, headers | {"Content-Range": f"bytes 0-999/{len(data)}"}, packed)
 
     with host(serve) as link:
         assert fetch(link, tmp_path) == data
@@ -324,11 +290,7 @@ def test_a_host_that_does_not_offer_ranges_is_never_asked_for_one(tmp_path: Path
 
     def serve(request: BaseHTTPRequestHandler, number: int) -> None:
         seen.append(request.headers.get("Range"))
-        request.send_response(200)
-        request.send_header("ETag", '"v1"')
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
+        answer(request, 200, {"ETag": '"v1"', "Content-Length": str(len(data))}, data)
 
     with host(serve) as link:
         assert fetch(link, tmp_path) == data
@@ -346,12 +308,9 @@ def test_a_segment_body_that_ends_early_without_a_length_is_resumed(tmp_path: Pa
         if wanted != f"bytes={last}-{len(data) - 1}":
             send_file(request, data, '"v1"')
             return
-        request.send_response(206)  # no Content-Length: the body ends where the connection closes
-        request.send_header("ETag", '"v1"')
-        request.send_header("Content-Range", f"bytes {last}-{len(data) - 1}/{len(data)}")
-        request.send_header("Connection", "close")
-        request.end_headers()
-        request.wfile.write(data[last : last + 5000])
+        # No Content-Length: the body ends where the connection closes.
+        headers = {"ETag": '"v1"', "Content-Range": f"bytes {last}-{len(data) - 1}/{len(data)}", "Connection": "close"}
+        answer(request, 206, headers, data[last : last + 5000])
         request.close_connection = True
 
     with host(serve) as link:
@@ -367,12 +326,9 @@ def test_a_segment_answer_for_another_range_starts_over(tmp_path: Path, record_p
         seen.append(request.headers.get("Range"))
         wanted = request.headers.get("Range")
         if number <= SEGMENTS + 1 and wanted is not None and not wanted.startswith("bytes=0-"):
-            request.send_response(206)  # always the file from its start, whatever was asked
-            request.send_header("ETag", '"v1"')
-            request.send_header("Content-Length", str(len(data)))
-            request.send_header("Content-Range", f"bytes 0-{len(data) - 1}/{len(data)}")
-            request.end_headers()
-            request.wfile.write(data)
+            # Always the file from its start, whatever was asked.
+            headers = {"ETag": '"v1"', "Content-Length": str(len(data))}
+            answer(request, 206, headers | {"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}, data)
             return
         send_file(request, data, '"v1"')
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from . import __version__, workflow
 from . import main as job
 from .settings import REPORTS
+from .steps.outputs import run_outputs
 
 EXIT_CODES = """exit codes:
   0  the report was downloaded (or there was none and --if-no-report is warn or ignore)
@@ -91,4 +92,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_outputs(inputs: Mapping[str, str], env: Mapping[str, str]) -> None:
     """Run the job; its outputs, as JSON, are the only thing the command prints on stdout."""
     record = job.run(inputs, env)
-    print(json.dumps(job.outputs(record, record.settings.path)))
+    print(json.dumps(run_outputs(record, record.settings.path)))

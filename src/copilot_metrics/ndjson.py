@@ -64,13 +64,6 @@ def value_at(row: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def number(value: Any) -> int | float | None:
-    """A JSON number, or None: booleans and numeric strings are not counts."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
 def _decode(line: bytes) -> Record | None:
     try:
         value = json.loads(line)

@@ -1,36 +1,37 @@
 """The job summary: what was fetched, where it is kept, and what is in it.
 
-The report files are read line by line and only counters are kept: per day, per key (IDE,
-feature, language, model, team, repository; at most MAX_KEYS keys each) and counts of distinct
-users, so a users report of several GB costs no more memory than a small one.
+This module renders; it computes nothing of a report's contents. Each report's figures come
+from report_figures.py (DuckDB over the report's tables), the teams' from teams.py and the
+trends from trends.py.
 
-Shards are parts of one report, never copies, so their lines are added up. The one exception is
-an organization or enterprise report's day: a day object whose owner id and day were already
-seen is a repeat of data already counted, and is counted once (the first copy); the same day
-under a different owner id is another owner's share and is added. Users, user-teams and repos
-lines are each one user-day, membership or repository-day and are all added up.
-
-Logins never appear in the summary: users reports are summarised as counts only. Text from the
+Logins never appear in the summary: users reports are shown as counts only. Text from the
 report (IDE, model, team, repository names) and the artifact's name are rendered inert: no
 Markdown, HTML or autolink in them can take effect.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import hashlib
 import math
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .download import DownloadedFile
-from .ndjson import Record, entries, number, records, rows, value_at
+from .report_figures import (
+    ACTIVE_USERS,
+    CREDITS,
+    PR,
+    PR_COUNTS,
+    AggregateFigures,
+    Figures,
+    ReposFigures,
+    Totals,
+    UsersFigures,
+    figures_of,
+)
 from .schema import CODE_COUNTERS as COUNTERS
-from .schema import Report, ReportKind, report_named
+from .schema import Report
 from .tabular import is_derived_name
 from .teams import CSV_NAME, SUMS, Memberships, TeamRow
 from .trends import MIN_DAYS, Trends, Week
@@ -44,26 +45,25 @@ LIMIT = 1024 * 1024 - 4096
 TEAM_ROWS = 50
 # A year of days lists thousands of files; the figures below the list matter more.
 FILE_ROWS = 100
-MAX_KEYS = 1000
-OTHER = "(others)"
-UNKNOWN = "(unknown)"
+CHART_DATES = 14
 NOT_APPLICABLE = "n/a"
-# Exact counting of distinct users is kept up to this many; beyond, a HyperLogLog estimate.
-EXACT_DISTINCT = 20_000
-_HLL_BITS = 14
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~!&])")
 # GFM turns www., scheme:// and user@host into links on its own; a word joiner breaks each pattern.
 _AUTOLINK_STARTS = re.compile(r"(?i)(www(?=\.)|:(?=//)|@)")
 _WORD_JOINER = "\u2060"
-CREDITS = "ai_credits_used"
-_OWNER_IDS = ("organization_id", "enterprise_id")
-_ACTIVE_USERS = {
-    "daily_active_users": "Daily active users",
-    "weekly_active_users": "Weekly active users",
-    "monthly_active_users": "Monthly active users",
-    "monthly_active_chat_users": "Monthly active chat users",
-    "monthly_active_agent_users": "Monthly active agent users",
-}
+_ACTIVE_USER_TITLES = dict(
+    zip(
+        ACTIVE_USERS,
+        (
+            "Daily active users",
+            "Weekly active users",
+            "Monthly active users",
+            "Monthly active chat users",
+            "Monthly active agent users",
+        ),
+        strict=True,
+    )
+)
 _CODE_ROWS = {
     "user_initiated_interaction_count": "User-initiated interactions",
     "code_generation_activity_count": "Code generations",
@@ -72,14 +72,6 @@ _CODE_ROWS = {
     "loc_added_sum": "Lines added",
     "loc_suggested_to_delete_sum": "Lines suggested to delete",
     "loc_deleted_sum": "Lines deleted",
-}
-# Title -> (breakdown list, field naming the key). Each breakdown splits the same day's totals,
-# so each one alone gives the share of its key.
-_DIMENSIONS = {
-    "IDE": ("totals_by_ide", "ide"),
-    "Feature": ("totals_by_feature", "feature"),
-    "Language": ("totals_by_language_feature", "language"),
-    "Model": ("totals_by_model_feature", "model"),
 }
 _USER_FLAGS = {
     "used_agent": "Used agent",
@@ -107,29 +99,12 @@ _ADOPTION = {
         )
     },
 }
-_DAY_FIELDS = tuple(
-    dict.fromkeys([*_ACTIVE_USERS, *COUNTERS, *(field for fields in _ADOPTION.values() for field in fields if field)])
-)
-# Breakdowns that may carry AI credits: title -> (breakdown list, field naming the key).
-_CREDIT_DIMENSIONS = {"Model": ("totals_by_model_feature", "model"), "IDE": ("totals_by_ide", "ide")}
-_USER_FIELDS = (*COUNTERS, CREDITS)
-_ABSENT = object()
-_PR = "pull_requests."
-_PR_COUNTS = (
-    "total_created",
-    "total_merged",
-    "total_reviewed",
-    "total_created_by_copilot",
-    "total_reviewed_by_copilot",
-)
 _PR_COUNT_TITLES = {"total_created": "Pull requests created", "total_merged": "Pull requests merged"}
 _REVIEW_STAGES = {
     "median_minutes_ready_to_first_review": "Ready for review to first review",
     "median_minutes_first_to_final_review": "First to final review",
     "median_minutes_final_review_to_merge": "Final review to merge",
 }
-
-Totals = dict[str, float]
 
 
 def markdown(record: RunRecord, contents: Sequence[Sequence[str]], limit: int = LIMIT) -> str:
@@ -150,15 +125,25 @@ def markdown(record: RunRecord, contents: Sequence[Sequence[str]], limit: int = 
 def report_contents(report: Report | str, files: Iterable[DownloadedFile]) -> list[str]:
     """The summary lines of what the report files hold (CSV conversions are not read)."""
     reports = [file.path for file in files if not is_derived_name(file.path.name)]
-    return summarize_files(report, reports).markdown() if reports else []
+    return contents_of(figures_of(report, reports)) if reports else []
 
 
-def summarize_files(report: Report | str, paths: Iterable[Path]) -> ReportStats:
-    """Read the files of one report (all its shards and days) into the counters of its kind."""
-    stats = _STATS[report_named(report).kind]()
-    for path in paths:
-        stats.read(path)
-    return stats
+def contents_of(found: Figures) -> list[str]:
+    """The Markdown of one report's figures, with a note of lines and files that could not be read."""
+    if isinstance(found, AggregateFigures):
+        lines = _aggregate_sections(found)
+    elif isinstance(found, UsersFigures):
+        lines = _users_sections(found)
+    else:
+        lines = _repos_sections(found)
+    reading = found.reading
+    if reading.malformed:
+        lines.append(f"_{reading.malformed:,} of {reading.lines:,} lines were malformed and skipped._  ")
+    if reading.unreadable:
+        lines.append(f"_Could not read: {_text(', '.join(reading.unreadable))}._  ")
+    if reading.malformed or reading.unreadable:
+        lines.append("")
+    return lines
 
 
 def fit(blocks: Sequence[Sequence[str]], limit: int = LIMIT) -> str:
@@ -224,331 +209,82 @@ def _files(files: Sequence[DownloadedFile], root: Path) -> list[str]:
     return [*lines, ""]
 
 
-class Distinct:
-    """How many different values were added: exact up to `exact` of them, then a HyperLogLog
-    estimate (about 1% off) in 16 KiB, so that memory stays bounded however many users there are."""
-
-    def __init__(self, exact: int = EXACT_DISTINCT) -> None:
-        self._exact = exact
-        self._values: set[Hashable] = set()
-        self._registers: bytearray | None = None
-
-    @property
-    def estimated(self) -> bool:
-        return self._registers is not None
-
-    def add(self, value: Hashable) -> None:
-        if self._registers is not None:
-            self._register(value)
-            return
-        self._values.add(value)
-        if len(self._values) > self._exact:
-            self._registers = bytearray(1 << _HLL_BITS)
-            for seen in self._values:
-                self._register(seen)
-            self._values = set()
-
-    def count(self) -> int:
-        if self._registers is None:
-            return len(self._values)
-        size = len(self._registers)
-        zeros = self._registers.count(0)
-        raw = 0.7213 / (1 + 1.079 / size) * size * size / sum(2.0**-rank for rank in self._registers)
-        # Linear counting is the better estimate while many registers are still empty.
-        return round(size * math.log(size / zeros)) if raw <= 2.5 * size and zeros else round(raw)
-
-    def _register(self, value: Hashable) -> None:
-        assert self._registers is not None
-        digest = hashlib.blake2b(repr(value).encode(), digest_size=8).digest()
-        hashed = int.from_bytes(digest, "big")
-        index = hashed >> (64 - _HLL_BITS)
-        rest = hashed & ((1 << (64 - _HLL_BITS)) - 1)
-        rank = (64 - _HLL_BITS) - rest.bit_length() + 1
-        self._registers[index] = max(self._registers[index], rank)
+def _aggregate_sections(found: AggregateFigures) -> list[str]:
+    if not found.days:
+        return ["No day of activity was found in the report files.", ""]
+    window = _Window(found.days)
+    latest = found.days[window.latest]
+    lines = ["### Activity", "", *window.head()]
+    for field, title in _ACTIVE_USER_TITLES.items():
+        if field in latest:
+            average = f"{_number(window.average(field))} per day on average" if field == "daily_active_users" else ""
+            lines.append(window.row(title, _number(latest[field]), average or NOT_APPLICABLE))
+    lines += [*window.code_rows(), ""]
+    if found.repeated:
+        lines += [f"_{found.repeated:,} day records repeated across files were counted once._", ""]
+    lines += _adoption(latest, window.latest)
+    lines += _credits(window)
+    lines += _pull_request_totals(window)
+    for title, by_key in found.by.items():
+        lines += _top_table(title, by_key, window.label)
+    return lines + _chart(
+        "Daily active users", {day: totals.get("daily_active_users", 0) for day, totals in found.days.items()}
+    )
 
 
-class Tally:
-    """Counters per key, for at most MAX_KEYS keys; further keys are added up under OTHER."""
-
-    def __init__(self, limit: int = MAX_KEYS) -> None:
-        self._limit = limit
-        self.by_key: dict[str, Totals] = {}
-
-    def totals(self, key: str) -> Totals:
-        if key not in self.by_key and len(self.by_key) >= self._limit:
-            key = OTHER
-        return self.by_key.setdefault(key, {})
-
-    def ranked(self, score: Callable[[Totals], float]) -> list[tuple[str, Totals]]:
-        return sorted(self.by_key.items(), key=lambda item: (-score(item[1]), item[0]))
-
-
-class ReportStats(ABC):
-    """The counters of one report, filled line by line."""
-
-    def __init__(self) -> None:
-        self.lines = 0
-        self.malformed = 0
-        self.unreadable: list[str] = []
-
-    def read(self, path: Path) -> None:
-        try:
-            for record in records(path):
-                self.lines += 1
-                if record is None or not self.add(record):
-                    self.malformed += 1
-        except OSError as failure:
-            self.unreadable.append(f"{path.name} ({failure.strerror or type(failure).__name__})")
-
-    @abstractmethod
-    def add(self, record: Record) -> bool:
-        """Count one line; False when it holds nothing usable."""
-
-    @abstractmethod
-    def sections(self) -> list[str]:
-        """The Markdown of what the counters show."""
-
-    def markdown(self) -> list[str]:
-        lines = self.sections()
-        if self.malformed:
-            lines.append(f"_{self.malformed:,} of {self.lines:,} lines were malformed and skipped._  ")
-        if self.unreadable:
-            lines.append(f"_Could not read: {_text(', '.join(self.unreadable))}._  ")
-        if self.malformed or self.unreadable:
-            lines.append("")
-        return lines
+def _users_sections(found: UsersFigures) -> list[str]:
+    if not found.days:
+        return ["No user activity was found in the report files.", ""]
+    window = _Window(found.days)
+    latest = found.days[window.latest]
+    lines = [
+        "### Activity",
+        "",
+        *window.head(),
+        window.row("Active users", _number(latest["users"]), _number(found.users)),
+    ]
+    for flag, title in _USER_FLAGS.items():
+        if flag in found.flag_users:
+            lines.append(window.row(title, _number(latest.get(flag, 0)), _number(found.flag_users[flag])))
+    lines += [*window.code_rows(), ""]
+    lines += _credits(window)
+    for title, per_key in found.by.items():
+        lines += _users_per_key(title, per_key, window.latest, len(found.days))
+    return lines + _chart("Active users per day", {day: totals["users"] for day, totals in found.days.items()})
 
 
-class AggregateStats(ReportStats):
-    """Organization and enterprise reports: one object per owner and day."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.days: dict[str, Totals] = {}
-        self.repeated = 0
-        self._seen: set[tuple[Hashable, ...]] = set()
-        self.by = {title: Tally() for title in _DIMENSIONS}
-        self.credits_by = {title: Tally() for title in _CREDIT_DIMENSIONS}
-
-    def add(self, record: Record) -> bool:
-        usable = False
-        for row in rows(record, "aggregate"):
-            usable = self._add_day(row) or usable
-        return usable
-
-    def _add_day(self, row: Record) -> bool:
-        day = _day(row.get("day"))
-        if day is None:
-            return False
-        key = (day, *(_hashable(row.get(name)) for name in _OWNER_IDS))
-        if key in self._seen:
-            self.repeated += 1
-            return True
-        self._seen.add(key)
-        totals = self.days.setdefault(day, {})
-        _add(totals, row, (*_DAY_FIELDS, CREDITS))
-        _add_pull_requests(totals, row)
-        for title, (name, field) in _DIMENSIONS.items():
-            for entry in entries(row, name):
-                _add(self.by[title].totals(_label(entry.get(field))), entry, COUNTERS)
-        _add_credits_by(self.credits_by, row)
-        return True
-
-    def sections(self) -> list[str]:
-        if not self.days:
-            return ["No day of activity was found in the report files.", ""]
-        latest = max(self.days)
-        window = _Window(self.days)
-        lines = ["### Activity", "", *window.head()]
-        for field, title in _ACTIVE_USERS.items():
-            if field in self.days[latest]:
-                average = (
-                    f"{_number(window.average(field))} per day on average" if field == "daily_active_users" else ""
-                )
-                lines.append(window.row(title, _number(self.days[latest][field]), average or NOT_APPLICABLE))
-        lines += [*window.code_rows(), ""]
-        if self.repeated:
-            lines += [f"_{self.repeated:,} day records repeated across files were counted once._", ""]
-        lines += _adoption(self.days[latest], latest)
-        lines += _credits(window, self.credits_by)
-        lines += _pull_request_totals(window)
-        for title, tally in self.by.items():
-            lines += _top_table(title, tally, window.label)
-        return lines + _chart(
-            "Daily active users", {day: totals.get("daily_active_users", 0) for day, totals in self.days.items()}
-        )
-
-
-class UsersStats(ReportStats):
-    """Users reports: one line per user and day. Only counts are kept, never a login."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.days: dict[str, Totals] = {}
-        self.users = Distinct()
-        self.flag_users = {flag: Distinct() for flag in _USER_FLAGS}
-        self.flags_seen: set[str] = set()
-        self.by = {title: Tally() for title in ("IDE", "Feature")}
-        self.credits_by = {title: Tally() for title in _CREDIT_DIMENSIONS}
-
-    def add(self, record: Record) -> bool:
-        day = _day(record.get("day"))
-        user = _hashable(record.get("user_id", record.get("user_login")))
-        if day is None or user is None:
-            return False
-        totals = self.days.setdefault(day, {})
-        totals["users"] = totals.get("users", 0) + 1
-        _add(totals, record, _USER_FIELDS)
-        self.users.add(user)
-        for flag, distinct in self.flag_users.items():
-            used = record.get(flag, _ABSENT)
-            if used is _ABSENT:
-                continue
-            self.flags_seen.add(flag)
-            if used is True:
-                totals[flag] = totals.get(flag, 0) + 1
-                distinct.add(user)
-        for title in self.by:
-            name, field = _DIMENSIONS[title]
-            for key in {_label(entry.get(field)) for entry in entries(record, name)}:
-                per_day = self.by[title].totals(key)
-                per_day[day] = per_day.get(day, 0) + 1
-        _add_credits_by(self.credits_by, record)
-        return True
-
-    def sections(self) -> list[str]:
-        if not self.days:
-            return ["No user activity was found in the report files.", ""]
-        latest = max(self.days)
-        window = _Window(self.days)
-        lines = [
-            "### Activity",
-            "",
-            *window.head(),
-            window.row("Active users", _number(self.days[latest]["users"]), _distinct(self.users)),
+def _repos_sections(found: ReposFigures) -> list[str]:
+    if not found.repos:
+        return ["No repository was found in the report files.", ""]
+    lines = ["### Repositories", "", f"**Repositories in the report:** {len(found.repos):,}  ", ""]
+    lines += ["| Total over all repositories | |", "| --- | ---: |"]
+    lines += [f"| {title} | {_number(found.totals.get(PR + field, 0))} |" for field, title in _PR_COUNT_TITLES.items()]
+    lines += [
+        f"| Created by Copilot | {_share(found.totals, 'total_created_by_copilot', 'total_created')} |",
+        f"| Reviewed by Copilot | {_share(found.totals, 'total_reviewed_by_copilot', 'total_reviewed')} |",
+        f"| Median minutes to merge | {_minutes(found.median_to_merge)} |",
+        "",
+    ]
+    if found.stages:
+        lines += ["### Pull request review stages (human reviews)", "", "| Stage | Median minutes |", "| --- | ---: |"]
+        lines += [f"| {title} | {_minutes(found.stages.get(field))} |" for field, title in _REVIEW_STAGES.items()]
+        lines.append("")
+    ranked = found.repos[:TOP]
+    head = ["Repository", "PRs created", "PRs merged", "Created by Copilot", "Reviewed by Copilot"]
+    head.append("Median minutes to merge")
+    lines += [f"### Top {len(ranked)} repositories by pull requests", "", _row(head), _rule(len(head))]
+    for repo in ranked:
+        cells = [
+            _number(repo.totals.get(f"{PR}total_created", 0)),
+            _number(repo.totals.get(f"{PR}total_merged", 0)),
+            _share(repo.totals, "total_created_by_copilot", "total_created"),
+            _share(repo.totals, "total_reviewed_by_copilot", "total_reviewed"),
+            _minutes(repo.median_to_merge),
         ]
-        for flag, title in _USER_FLAGS.items():
-            if flag in self.flags_seen:
-                latest_users = _number(self.days[latest].get(flag, 0))
-                lines.append(window.row(title, latest_users, _distinct(self.flag_users[flag])))
-        lines += [*window.code_rows(), ""]
-        lines += _credits(window, self.credits_by)
-        for title, tally in self.by.items():
-            lines += _users_per_key(title, tally, latest, len(self.days))
-        return lines + _chart("Active users per day", {day: totals["users"] for day, totals in self.days.items()})
-
-
-class ReposStats(ReportStats):
-    """Repos reports: one line per repository and day, named owner/name, ranked by pull requests."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.repos = Tally()
-        self.distinct = Distinct()
-        self.totals: Totals = {}
-        self.merge_times = _Medians()
-        self.stage_times = {field: _Medians() for field in _REVIEW_STAGES}
-
-    def add(self, record: Record) -> bool:
-        name = _repo_name(record)
-        if name is None:
-            return False
-        totals = self.repos.totals(name)
-        _add_pull_requests(totals, record)
-        _add_pull_requests(self.totals, record)
-        merged = number(value_at(record, f"{_PR}total_merged")) or 0
-        median = number(value_at(record, f"{_PR}median_minutes_to_merge"))
-        if median is not None and merged > 0:
-            self.merge_times.add(median, merged, name)
-        for entry in entries(record, "pull_request_review_times"):
-            weight = number(entry.get("total_merged")) or 0
-            for field, medians in self.stage_times.items():
-                value = number(entry.get(field))
-                if value is not None and weight > 0:
-                    medians.add(value, weight)
-        self.distinct.add(name)
-        return True
-
-    def sections(self) -> list[str]:
-        if not self.repos.by_key:
-            return ["No repository was found in the report files.", ""]
-        lines = ["### Repositories", "", f"**Repositories in the report:** {_distinct(self.distinct)}  ", ""]
-        lines += ["| Total over all repositories | |", "| --- | ---: |"]
-        lines += [
-            f"| {title} | {_number(self.totals.get(_PR + field, 0))} |" for field, title in _PR_COUNT_TITLES.items()
-        ]
-        lines += [
-            f"| Created by Copilot | {_share(self.totals, 'total_created_by_copilot', 'total_created')} |",
-            f"| Reviewed by Copilot | {_share(self.totals, 'total_reviewed_by_copilot', 'total_reviewed')} |",
-            f"| Median minutes to merge | {_minutes(self.merge_times.median())} |",
-            "",
-        ]
-        lines += self._stages()
-        ranked = self.repos.ranked(_pull_request_activity)[:TOP]
-        head = [
-            "Repository",
-            "PRs created",
-            "PRs merged",
-            "Created by Copilot",
-            "Reviewed by Copilot",
-            "Median minutes to merge",
-        ]
-        lines += [f"### Top {len(ranked)} repositories by pull requests", "", _row(head), _rule(len(head))]
-        for name, totals in ranked:
-            cells = [
-                _number(totals.get(f"{_PR}total_created", 0)),
-                _number(totals.get(f"{_PR}total_merged", 0)),
-                _share(totals, "total_created_by_copilot", "total_created"),
-                _share(totals, "total_reviewed_by_copilot", "total_reviewed"),
-                _minutes(self.merge_times.median(name)),
-            ]
-            lines.append(_row([_text(name), *cells]))
-        if len(self.repos.by_key) > len(ranked):
-            lines.append(f"\n_and {len(self.repos.by_key) - len(ranked):,} more_")
-        return [*lines, ""]
-
-    def _stages(self) -> list[str]:
-        if not any(medians.overall for medians in self.stage_times.values()):
-            return []
-        lines = ["### Pull request review stages (human reviews)", "", "| Stage | Median minutes |", "| --- | ---: |"]
-        for field, title in _REVIEW_STAGES.items():
-            lines.append(f"| {title} | {_minutes(self.stage_times[field].median())} |")
-        return [*lines, ""]
-
-
-class _Medians:
-    """Weighted medians of daily medians, overall and per key.
-
-    Values are kept rounded to three significant digits with the weight of each, so memory grows
-    with the spread of the values (a few thousand at most), never with the number of lines."""
-
-    def __init__(self) -> None:
-        self.overall: dict[float, float] = {}
-        self.by_key: dict[str, dict[float, float]] = {}
-
-    def add(self, value: float, weight: float, key: str | None = None) -> None:
-        bucket = float(f"{value:.3g}")
-        self.overall[bucket] = self.overall.get(bucket, 0) + weight
-        if key is not None and (key in self.by_key or len(self.by_key) < MAX_KEYS):
-            per_key = self.by_key.setdefault(key, {})
-            per_key[bucket] = per_key.get(bucket, 0) + weight
-
-    def median(self, key: str | None = None) -> float | None:
-        histogram = self.overall if key is None else self.by_key.get(key, {})
-        half = sum(histogram.values()) / 2
-        running = 0.0
-        for value in sorted(histogram):
-            running += histogram[value]
-            if running >= half and running > 0:
-                return value
-        return None
-
-
-_STATS: Mapping[ReportKind, Callable[[], ReportStats]] = {
-    "aggregate": AggregateStats,
-    "users": UsersStats,
-    "repos": ReposStats,
-}
+        lines.append(_row([_text(repo.name), *cells]))
+    if len(found.repos) > len(ranked):
+        lines.append(f"\n_and {len(found.repos) - len(ranked):,} more_")
+    return [*lines, ""]
 
 
 class _Window:
@@ -568,12 +304,17 @@ class _Window:
         return f"| {title} | {latest} |" if len(self.days) == 1 else f"| {title} | {latest} | {window} |"
 
     def average(self, field: str) -> float:
-        return sum(totals.get(field, 0) for totals in self.days.values()) / len(self.days)
+        return self.total(field) / len(self.days)
+
+    def total(self, field: str) -> float:
+        return sum(totals.get(field, 0) for totals in self.days.values())
+
+    def whole(self, fields: Iterable[str]) -> Totals:
+        """The fields any day had, added up over the window."""
+        return {field: self.total(field) for field in fields if any(field in totals for totals in self.days.values())}
 
     def code_rows(self) -> list[str]:
-        whole: Totals = {}
-        for totals in self.days.values():
-            _add(whole, totals, COUNTERS)
+        whole = self.whole(COUNTERS)
         latest = self.days[self.latest]
         rows = [
             self.row(title, _number(latest.get(field, 0)), _number(whole.get(field, 0)))
@@ -586,35 +327,42 @@ class _Window:
         ]
 
 
-def _top_table(title: str, tally: Tally, window: str) -> list[str]:
-    if not tally.by_key:
+def _ranked(by_key: Mapping[str, float]) -> list[str]:
+    """The keys, the highest score first, ties in the order of the key."""
+    return sorted(by_key, key=lambda key: (-by_key[key], key))
+
+
+def _top_table(title: str, by_key: Mapping[str, Totals], window: str) -> list[str]:
+    if not by_key:
         return []
     plural = "IDEs" if title == "IDE" else f"{title.lower()}s"
-    ranked = tally.ranked(_activity)[:TOP]
+    ranked = _ranked({key: _activity(totals) for key, totals in by_key.items()})[:TOP]
     head = [title, "Interactions", "Code generations", "Code acceptances", "Acceptance rate", "Lines added"]
     lines = [f"### Top {plural} ({window})", "", _row(head), _rule(len(head))]
-    for key, totals in ranked:
+    for key in ranked:
+        totals = by_key[key]
         counts = [_number(totals.get(field, 0)) for field in COUNTERS[:3]]
         lines.append(_row([_text(key), *counts, _rate(totals), _number(totals.get("loc_added_sum", 0))]))
-    if len(tally.by_key) > len(ranked):
-        lines.append(f"\n_and {len(tally.by_key) - len(ranked):,} more_")
+    if len(by_key) > len(ranked):
+        lines.append(f"\n_and {len(by_key) - len(ranked):,} more_")
     return [*lines, ""]
 
 
-def _users_per_key(title: str, tally: Tally, latest: str, days: int, limit: int = TOP) -> list[str]:
-    if not tally.by_key:
+def _users_per_key(title: str, per_key: Mapping[str, Mapping[str, int]], latest: str, days: int) -> list[str]:
+    if not per_key:
         return []
-    ranked = tally.ranked(lambda per_day: per_day.get(latest, 0))[:limit]
+    ranked = _ranked({key: per_day.get(latest, 0) for key, per_day in per_key.items()})[:TOP]
     head = [title, f"Users on {latest}"] + (["Users per day on average", "User-days"] if days > 1 else [])
     plural = "IDE" if title == "IDE" else title.lower()
     lines = [f"### Users per {plural}", "", _row(head), _rule(len(head))]
-    for key, per_day in ranked:
+    for key in ranked:
+        per_day = per_key[key]
         cells = [_number(per_day.get(latest, 0))]
         if days > 1:
             cells += [_number(sum(per_day.values()) / days), _number(sum(per_day.values()))]
         lines.append(_row([_text(key), *cells]))
-    if len(tally.by_key) > len(ranked):
-        lines.append(f"\n_and {len(tally.by_key) - len(ranked):,} more_")
+    if len(per_key) > len(ranked):
+        lines.append(f"\n_and {len(per_key) - len(ranked):,} more_")
     return [*lines, ""]
 
 
@@ -623,7 +371,8 @@ def _chart(title: str, per_day: Mapping[str, float]) -> list[str]:
     if len(per_day) < 2:
         return []
     days = sorted(per_day)
-    labels = ", ".join(f'"{day[5:]}"' for day in days)
+    # Mermaid writes every label: beyond two weeks the month is left out so that they stay legible.
+    labels = ", ".join(f'"{day[8:] if len(days) > CHART_DATES else day[5:]}"' for day in days)
     values = ", ".join(_plain(per_day[day]) for day in days)
     top = max(1, math.ceil(max(per_day.values())))
     return [
@@ -640,13 +389,6 @@ def _chart(title: str, per_day: Mapping[str, float]) -> list[str]:
     ]
 
 
-def _add(totals: Totals, source: Mapping[str, Any], fields: Iterable[str]) -> None:
-    for field in fields:
-        value = number(source.get(field))
-        if value is not None:
-            totals[field] = totals.get(field, 0) + value
-
-
 def _activity(totals: Totals) -> float:
     return totals.get("code_generation_activity_count", 0) + totals.get("user_initiated_interaction_count", 0)
 
@@ -658,91 +400,32 @@ def _rate(totals: Totals) -> str:
     return f"{100 * totals.get('code_acceptance_activity_count', 0) / generated:.1f}%"
 
 
-def _day(value: Any) -> str | None:
-    """An ISO day as written in the report, or None: a day is what places a record in time."""
-    return _iso_day(value) if isinstance(value, str) else None
-
-
-@functools.lru_cache(maxsize=1024)
-def _iso_day(text: str) -> str | None:
-    # A report holds few distinct days and many lines: each day is parsed once.
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        return None
-
-
-def _hashable(value: Any) -> Hashable:
-    if value is None or isinstance(value, str | int | float):
-        return value
-    return repr(value)
-
-
-def _label(value: Any) -> str:
-    return value if isinstance(value, str) and value.strip() else UNKNOWN
-
-
-def _repo_name(record: Record) -> str | None:
-    """owner/name of a repository row, or #id when the row has no name; None for no repository."""
-    owner, name = record.get("repo_owner_name"), record.get("repo_name")
-    if isinstance(owner, str) and isinstance(name, str) and owner.strip() and name.strip():
-        return f"{owner}/{name}"
-    repo_id = record.get("repo_id")
-    if isinstance(repo_id, int | str) and not isinstance(repo_id, bool):
-        return f"#{repo_id}"
-    return None
-
-
-def _add_pull_requests(totals: Totals, row: Mapping[str, Any]) -> None:
-    pulls = row.get("pull_requests")
-    if isinstance(pulls, dict):
-        _add(totals, {_PR + field: pulls.get(field) for field in _PR_COUNTS}, [_PR + field for field in _PR_COUNTS])
-
-
-def _pull_request_activity(totals: Totals) -> float:
-    return totals.get(f"{_PR}total_created", 0) + totals.get(f"{_PR}total_merged", 0)
-
-
 def _share(totals: Totals, part: str, whole: str) -> str:
-    denominator = totals.get(_PR + whole, 0)
+    denominator = totals.get(PR + whole, 0)
     if not denominator:
         return NOT_APPLICABLE
-    return f"{100 * totals.get(_PR + part, 0) / denominator:.0f}%"
+    return f"{100 * totals.get(PR + part, 0) / denominator:.0f}%"
 
 
 def _minutes(value: float | None) -> str:
     return NOT_APPLICABLE if value is None else _number(value)
 
 
-def _add_credits_by(tallies: Mapping[str, Tally], row: Mapping[str, Any]) -> None:
-    """AI credits per model and per IDE, where the report's breakdown entries carry them."""
-    for title, (name, field) in _CREDIT_DIMENSIONS.items():
-        for entry in entries(row, name):
-            if number(entry.get(CREDITS)) is not None:
-                _add(tallies[title].totals(_label(entry.get(field))), entry, (CREDITS,))
-
-
-def _credits(window: _Window, by: Mapping[str, Tally]) -> list[str]:
-    """AI credits used: in the window, per day, and per model or IDE where the report has them."""
+def _credits(window: _Window) -> list[str]:
+    """AI credits used: on the latest day, in the window and per day."""
     if not any(CREDITS in totals for totals in window.days.values()):
         return []
-    total = sum(totals.get(CREDITS, 0) for totals in window.days.values())
     lines = [
         "### AI credits",
         "",
         *window.head(),
-        window.row("AI credits used", _number(window.days[window.latest].get(CREDITS, 0)), _number(total)),
+        window.row(
+            "AI credits used", _number(window.days[window.latest].get(CREDITS, 0)), _number(window.total(CREDITS))
+        ),
     ]
     if len(window.days) > 1:
         lines.append(window.row("Per day on average", NOT_APPLICABLE, _number(window.average(CREDITS))))
-    lines.append("")
-    for title, tally in by.items():
-        if tally.by_key:
-            ranked = tally.ranked(lambda totals: totals.get(CREDITS, 0))[:TOP]
-            lines += [f"| {title} | AI credits ({window.label}) |", "| --- | ---: |"]
-            lines += [f"| {_text(key)} | {_number(totals.get(CREDITS, 0))} |" for key, totals in ranked]
-            lines.append("")
-    return lines
+    return [*lines, ""]
 
 
 def _adoption(latest: Totals, day: str) -> list[str]:
@@ -763,15 +446,13 @@ def _adoption(latest: Totals, day: str) -> list[str]:
 
 
 def _pull_request_totals(window: _Window) -> list[str]:
-    whole: Totals = {}
-    for totals in window.days.values():
-        _add(whole, totals, [_PR + field for field in _PR_COUNTS])
+    whole = window.whole([PR + field for field in PR_COUNTS])
     if not whole:
         return []
     lines = ["### Pull requests", "", *window.head()]
     latest = window.days[window.latest]
     for field, title in _PR_COUNT_TITLES.items():
-        lines.append(window.row(title, _number(latest.get(_PR + field, 0)), _number(whole.get(_PR + field, 0))))
+        lines.append(window.row(title, _number(latest.get(PR + field, 0)), _number(whole.get(PR + field, 0))))
     lines.append(
         window.row(
             "Created by Copilot",
@@ -787,10 +468,6 @@ def _pull_request_totals(window: _Window) -> list[str]:
         )
     )
     return [*lines, ""]
-
-
-def _distinct(distinct: Distinct) -> str:
-    return f"≈ {distinct.count():,}" if distinct.estimated else f"{distinct.count():,}"
 
 
 def _number(value: float) -> str:

@@ -13,25 +13,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
+from browser.pages import start_chromium
 from browser.sample import year_of
 from copilot_metrics.dashboard import DashboardData, write_dashboard
-
-# Flags that keep a test browser from reaching out on its own (updates, sync, field trials).
-QUIET_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--hide-scrollbars",
-    "--force-device-scale-factor=1",
-)
 
 
 def installed(name: str) -> str:
@@ -61,14 +46,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[webdriver.Chrome]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = installed("chromium")
-    for flag in QUIET_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    # With the driver's path given, Selenium skips Selenium Manager, which would fetch a driver and browser.
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=installed("chromedriver")))
+    driver = start_chromium(installed("chromium"), installed("chromedriver"), tmp_path_factory.mktemp("profile"))
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
     try:
         yield driver

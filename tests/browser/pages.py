@@ -7,7 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
+
+# Flags that keep a test browser from reaching out on its own (updates, sync, field trials).
+QUIET_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+)
 
 # Recorded before any of the page's own scripts run (injected by the browser's debugger, which the
 # page's Content-Security-Policy does not govern).
@@ -52,6 +68,19 @@ for (const section of document.querySelectorAll("section.panel")) {
 }
 return counts;
 """
+
+
+def start_chromium(chromium: str, chromedriver: str, profile: Path | None = None) -> webdriver.Chrome:
+    """Debian's headless Chromium, quiet, with its console and DevTools events logged for `log`."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in QUIET_FLAGS:
+        options.add_argument(flag)
+    if profile is not None:
+        options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    # With the driver's path given, Selenium skips Selenium Manager, which would fetch a driver and browser.
+    return webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
 
 
 def load(browser: webdriver.Chrome, page: Path, width: int = 1280, height: int = 900, scheme: str = "light") -> None:

@@ -241,7 +241,9 @@ def test_a_missing_bucket_or_container_is_named(cloud: Backend) -> None:
 def test_refused_azure_credentials_say_which_variables_to_check(azurite: Azurite) -> None:
     backend = azure_backend(azurite)
     wrong = {"AZURE_STORAGE_CONNECTION_STRING": _connection_string(azurite.account_url, "A" * 86 + "==")}
-    with pytest.raises(HistoryError, match=r"credentials were refused.*AZURE_STORAGE_CONNECTION_STRING") as raised:
+    with pytest.raises(
+        HistoryError, match=r"refused the credentials.*the AccountKey in AZURE_STORAGE_CONNECTION_STRING"
+    ) as raised:
         backend.store(wrong).list("raw/")
     assert "A" * 20 not in str(raised.value)
 
@@ -272,6 +274,25 @@ def test_verify_finds_a_damaged_raw_file_and_a_stale_table_and_rebuild_mends_the
     store.write(raw, repaired)
     assert rebuild(store, lambda _: None) == 2
     assert verify(store, lambda _: None) == []
+
+
+@pytest.mark.parametrize("damage", ["cut short", "an invalid deflate block", "not gzip"])
+def test_verify_names_a_raw_file_that_is_not_whole_gzip(tmp_path: Path, damage: str) -> None:
+    history = tmp_path / "history"
+    store = open_store(str(history), {}, tmp_path)
+    keep(store, users_files(tmp_path / "served", "whole"), tmp_path / "work")
+    raw = store.list(f"raw/users-1-day/{PARTITION}/")[0]
+    packed = (history / raw).read_bytes()
+    # Byte 10 opens the first deflate block (after gzip's 10-byte header); 0xff gives it the
+    # reserved block type, which no inflater accepts.
+    damaged = {
+        "cut short": packed[: len(packed) // 2],
+        "an invalid deflate block": packed[:10] + b"\xff" + packed[11:],
+        "not gzip": b"plain text\n",
+    }[damage]
+    (history / raw).write_bytes(damaged)
+
+    assert f"{raw}: not a whole gzip file" in verify(store, lambda _: None)
 
 
 def test_the_command_line_verifies_a_store_and_says_what_is_wrong(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
-from zlib_ng import zlib_ng
+from zlib_ng import gzip_ng, zlib_ng
 
 from ..errors import HistoryError
 from . import tables
@@ -36,6 +36,8 @@ COMPRESS_LEVEL = 6
 # A gzip member (header and trailer around the deflate stream), as gunzip reads it.
 GZIP_WBITS = 16 + zlib_ng.MAX_WBITS
 CHUNK = 1024 * 1024
+# What zlib-ng raises on a damaged deflate stream (its type stub declares it as an instance).
+_INFLATE_ERROR = cast("type[Exception]", zlib_ng.error)
 WORKERS = 2
 RAW_SUFFIX = ".ndjson.gz"
 SUM_SUFFIX = ".sha256"
@@ -95,12 +97,12 @@ def keep_day(store: Store, day: DayFiles, work: Path, log: Log) -> DayOutcome:
             return DayOutcome(day.report, day.day, "unchanged")
         change: Change = "completed"
     else:
-        if present and not any(shard.source.stat().st_size for shard in shards):
+        if _data_count(present) and not any(shard.source.stat().st_size for shard in shards):
             raise HistoryError(
                 f"GitHub now serves an empty {day.report} report for {day.day}, which the history holds with data: "
                 "keeping the history's copy. Re-run later; if GitHub keeps it empty, remove the day by hand."
             )
-        change = "replaced" if present else "added"
+        change = "replaced" if _data_count(present) else "added"
     with tempfile.TemporaryDirectory(dir=work) as scratch, ThreadPoolExecutor(max_workers=1) as pool:
         # DuckDB derives the tables while the raw files are compressed and written; the tables
         # go to the store only after every raw file is in.
@@ -181,6 +183,20 @@ def compress(source: Path, target: Path) -> None:
         while chunk := data.read(CHUNK):
             out.write(packer.compress(chunk))
         out.write(packer.flush())
+
+
+def served_sha256(packed: Path) -> str | None:
+    """The SHA-256 of what `packed` gunzips to, streamed; None if it is not whole gzip data.
+
+    zlib-ng reads too: it gunzips a raw file about 2.5 times as fast as the stdlib."""
+    digest = hashlib.sha256()
+    try:
+        with gzip_ng.open(packed, "rb") as served:  # type: ignore[no-untyped-call]
+            while chunk := served.read(CHUNK):
+                digest.update(chunk)
+    except (OSError, EOFError, _INFLATE_ERROR):
+        return None
+    return digest.hexdigest()
 
 
 def _remove_stale(store: Store, present: Sequence[str], kept: set[str], log: Log) -> None:

@@ -7,12 +7,15 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .archive import RAW_SUFFIX, SUM_SUFFIX, DayFiles, DayOutcome, keep_day, table_key
+from .archive import RAW_SUFFIX, SUM_SUFFIX, DayFiles, DayOutcome, keep_day, raw_prefix, table_key
 from .store import Store
 from .tables import table_names
 
 Log = Callable[[str], None]
 _DAY_KEY = re.compile(r"raw/[^/]+/day=(\d{4}-\d{2}-\d{2})/[^/]+$")
+# Beside a day GitHub had no report for once it could no longer revise it, so that `day: missing`
+# does not ask for that day on every run. Hive-style readers skip names that start with "_".
+NO_REPORT = "_no_report"
 
 
 def days_kept(store: Store, report: str) -> set[dt.date]:
@@ -31,6 +34,30 @@ def days_kept(store: Store, report: str) -> set[dt.date]:
         for day, whole in days.items()
         if whole and all(table_key(table, day, report) in tables for table in table_names(report))
     }
+
+
+def days_without_report(store: Store, report: str) -> set[dt.date]:
+    """The days of a 1-day report the history notes GitHub had no report for."""
+    return {
+        dt.date.fromisoformat(match.group(1))
+        for key in store.list(f"raw/{report}/")
+        if key.endswith("/" + NO_REPORT) and (match := _DAY_KEY.match(key))
+    }
+
+
+def note_without_report(store: Store, report: str, days: Sequence[dt.date], before: dt.date, work: Path) -> list[str]:
+    """Note each of `days` before `before` (GitHub may still revise the later ones) that GitHub had no
+    report for and the history holds nothing of; returns the days noted."""
+    noted = []
+    for day in sorted(set(days)):
+        prefix = raw_prefix(report, f"day={day.isoformat()}")
+        if day >= before or store.list(prefix):
+            continue
+        note = work / NO_REPORT
+        note.write_text(f"GitHub had no {report} report for {day.isoformat()}.\n", encoding="utf-8")
+        store.write(prefix + NO_REPORT, note)
+        noted.append(day.isoformat())
+    return noted
 
 
 def days_to_ask(kept: set[dt.date], window: Sequence[dt.date], revised: int) -> list[dt.date]:

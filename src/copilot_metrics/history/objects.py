@@ -53,6 +53,7 @@ SECRET_VARIABLES = (
     "AZURE_STORAGE_ACCOUNT_KEY",
     "AZURE_STORAGE_SAS_TOKEN",
     "AZURE_CLIENT_SECRET",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 )
 _CREDENTIAL_HINT = {
@@ -62,6 +63,17 @@ _CREDENTIAL_HINT = {
     "AZURE_STORAGE_SAS_TOKEN, or AZURE_CLIENT_ID and AZURE_TENANT_ID for OIDC (with id-token: write)",
     "gs": "GOOGLE_APPLICATION_CREDENTIALS, e.g. set by google-github-actions/auth",
 }
+# S3's refusal codes (also those of S3-compatible stores), each with the variable at fault.
+_S3_REFUSALS = (
+    ("InvalidAccessKeyId", "the key in AWS_ACCESS_KEY_ID is unknown (deleted, inactive, or of another account)"),
+    ("SignatureDoesNotMatch", "AWS_SECRET_ACCESS_KEY is not the secret of the key in AWS_ACCESS_KEY_ID"),
+    ("ExpiredToken|TokenRefreshRequired", "AWS_SESSION_TOKEN has expired (it lasts as long as its session)"),
+    ("InvalidToken", "AWS_SESSION_TOKEN is not valid for the key in AWS_ACCESS_KEY_ID (from another session?)"),
+)
+_S3_FIX = (
+    "Set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN together from one set of credentials, "
+    "e.g. with aws-actions/configure-aws-credentials right before this step, or set AWS_ROLE_ARN instead."
+)
 
 
 def secrets(env: Mapping[str, str]) -> list[str]:
@@ -78,6 +90,7 @@ class ObjectStoreHistory:
         self._kind = location.kind
         self._store = store
         self._secrets = secrets(env)
+        self._credential = _credential_source(location.kind, env)
 
     def list(self, prefix: str) -> list[str]:
         try:
@@ -125,12 +138,16 @@ class ObjectStoreHistory:
     def _reason(self, failure: BaseError) -> str:
         text = str(failure)
         what = "container" if self._kind == "az" else "bucket"
+        refusal = next((why for code, why in _S3_REFUSALS if self._kind == "s3" and re.search(code, text)), None)
+        if refusal is not None:
+            return f"the store refused the credentials: {refusal}. {_S3_FIX}"
         if isinstance(failure, UnauthenticatedError) or re.search(
-            r"ExpiredToken|InvalidAccessKeyId|SignatureDoesNotMatch|AuthenticationFailed|InvalidAuthenticationInfo"
-            r"|failed to authenticate",
-            text,
+            r"AuthenticationFailed|InvalidAuthenticationInfo|failed to authenticate", text
         ):
-            return f"the credentials were refused (missing, wrong or expired). Check {_CREDENTIAL_HINT[self._kind]}."
+            return (
+                f"the store refused the credentials (wrong, rotated or expired): set {self._credential} "
+                "again from a current credential."
+            )
         if isinstance(failure, PermissionDeniedError) or re.search(r"AccessDenied|AuthorizationFailure", text):
             return (
                 f"access was denied. Grant the identity read, write, list and delete on the {what} and prefix, "
@@ -149,6 +166,23 @@ class ObjectStoreHistory:
             text = text.replace(secret, "***")
         first = " ".join(text.split())
         return first[:300] + ("..." if len(first) > 300 else "")
+
+
+def _credential_source(kind: str, env: Mapping[str, str]) -> str:
+    """The variable the store's credential came from, as a refusal should name it."""
+    if kind == "az":
+        connection = _connection_string(env.get("AZURE_STORAGE_CONNECTION_STRING", ""))
+        if connection:
+            field = next(
+                (f"the {name} in " for name in ("AccountKey", "SharedAccessSignature") if connection.get(name)), ""
+            )
+            return f"{field}AZURE_STORAGE_CONNECTION_STRING"
+        variables = ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN")
+        given = next((name for name in variables if env.get(name)), "AZURE_CLIENT_ID and AZURE_TENANT_ID (OIDC)")
+        return f"{given} for the account in AZURE_STORAGE_ACCOUNT_NAME"
+    if kind == "gs":
+        return next((n for n in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_SERVICE_ACCOUNT_KEY") if env.get(n)), "")
+    return "AWS_ROLE_ARN" if env.get("AWS_ROLE_ARN") and not env.get("AWS_ACCESS_KEY_ID") else "AWS_ACCESS_KEY_ID"
 
 
 def open_object_store(location: Location, env: Mapping[str, str], workspace: Path) -> ObjectStoreHistory:

@@ -17,7 +17,7 @@ NULL, a field the schema does not know is left out), under a memory limit that s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -150,9 +150,16 @@ def _type_text(tree: Tree) -> str:
     return f"STRUCT({', '.join(f'{_ident(name)} {_type_text(child)}' for name, child in tree.items())})"
 
 
-def read_json_source(kind: ReportKind, files: Sequence[Path]) -> str:
-    tree = _tree(schema.fields_of(kind), arrays=True)
-    types = ", ".join(f"{_quoted(name)}: {_quoted(_type_text(child))}" for name, child in tree.items())
+def json_columns(kind: ReportKind) -> dict[str, str]:
+    """The columns read from a kind's NDJSON lines and their types: every documented field, arrays
+    as lists of structs."""
+    return {name: _type_text(tree) for name, tree in _tree(schema.fields_of(kind), arrays=True).items()}
+
+
+def read_json_source(kind: ReportKind, files: Sequence[Path], extra: Mapping[str, str] | None = None) -> str:
+    """A DuckDB table function reading `files` with the kind's columns (and `extra` ones, name -> type)."""
+    columns = json_columns(kind) | dict(extra or {})
+    types = ", ".join(f"{_quoted(name)}: {_quoted(type_text)}" for name, type_text in columns.items())
     paths = ", ".join(_quoted(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
@@ -168,27 +175,30 @@ def row_query(kind: ReportKind, source: str) -> str:
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
-def breakdown_query(kind: ReportKind, source: str) -> str:
-    """breakdown_daily in one pass over `source`: each row's arrays are cast to one entry type (the
-    fields any of the kind's arrays hold, NULL where an array lacks one), listed beside their names,
-    and unnested twice. Rows come out row by row rather than array by array."""
+def breakdown_query(kind: ReportKind, source: str, arrays: Collection[str] = ()) -> str:
+    """The breakdown_daily rows of `source`: of every array of the kind, or of those in `arrays`.
+
+    One pass over `source`: each row's arrays are cast to one entry type (the fields any of them
+    holds, NULL where an array lacks one), listed beside their names, and unnested twice. Rows
+    come out row by row rather than array by array."""
     columns = breakdown_columns()
     ids = [name for name in columns if name in schema.IDENTITY[kind]]
-    arrays = _arrays(schema.fields_of(kind))
-    held = list(dict.fromkeys(name for field in arrays for name in _tree(field.items, arrays=True)))
+    fields = [field for field in _arrays(schema.fields_of(kind)) if not arrays or field.path in arrays]
+    held = list(dict.fromkeys(name for field in fields for name in _tree(field.items, arrays=True)))
     entry_type = _type_text({name: columns[name] for name in held})
-    lists = ", ".join(f"CAST(s.{_path(field.path)} AS {entry_type}[])" for field in arrays)
-    names = ", ".join(_quoted(field.path) for field in arrays)
+    lists = ", ".join(f"CAST(s.{_path(field.path)} AS {entry_type}[])" for field in fields)
+    names = ", ".join(_quoted(field.path) for field in fields)
     per_array = (
         f"SELECT {', '.join(f's.{_ident(name)}' for name in ids)}, "
         f"unnest([{names}]) AS breakdown, unnest([{lists}]) AS entries FROM {source} AS s"
     )
+    named = " ".join(f"WHEN {_quoted(field.path)} THEN {_is_named(field)}" for field in fields)
     per_entry = f"SELECT {', '.join(_ident(name) for name in ids)}, breakdown, unnest(entries) AS e FROM ({per_array})"
     selected = ", ".join(
         f"CAST({_breakdown_value(name, ids, held)} AS {type_text}) AS {_ident(name)}"
         for name, type_text in columns.items()
     )
-    return f"SELECT {selected} FROM ({per_entry})"
+    return f"SELECT {selected} FROM ({per_entry}) WHERE CASE breakdown {named} END"
 
 
 def _breakdown_value(name: str, ids: Sequence[str], held: Sequence[str]) -> str:
@@ -199,6 +209,12 @@ def _breakdown_value(name: str, ids: Sequence[str], held: Sequence[str]) -> str:
 
 def _path(dotted: str) -> str:
     return ".".join(_ident(part) for part in dotted.split("."))
+
+
+def _is_named(array: Field) -> str:
+    """Whether an entry `e` of the array has a field that names it (its IDE, feature, ...): an
+    entry that is not a JSON object reads as a struct of NULLs, and gives no row."""
+    return "(" + " OR ".join(f"e.{_ident(key)} IS NOT NULL" for key in array.keys) + ")"
 
 
 def _quoted(text: str) -> str:

@@ -24,6 +24,8 @@ from .store import Store
 
 USERS = ("user_daily", "users-1-day")
 MEMBERSHIP = ("user_team_daily", "user-teams-1-day")
+# The reports whose days make the team days.
+TEAM_REPORTS = (USERS[1], MEMBERSHIP[1])
 TEAM_OBJECT = "teams"
 _DAY = re.compile(r"tables/[^/]+/day=(\d{4}-\d{2}-\d{2})/[^/]+\.parquet$")
 
