@@ -7,16 +7,22 @@ import gzip
 import hashlib
 import json
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import emulator.reports
 from action_run import ActionRun, assert_no_leaks, run_action
-from copilot_metrics.history import checks, keeping, open_store
+from copilot_metrics import schema
+from copilot_metrics.history import checks, keeping, open_store, tables
 from emulator import Emulator
+from emulator import data as report_data
 from emulator.data import aggregate_1_day
 
 
@@ -133,6 +139,59 @@ def test_tables_read_by_pyarrow_agree_with_the_raw_ndjson(emu: Emulator, tmp_pat
             line for _, data in emu.expected_files("org", "octo", "repos-1-day", day) for line in data.splitlines()
         ]
         assert pq.read_table(history / "tables" / "repo_daily" / f"day={day}").num_rows == len(repos)
+
+
+SERVED_ON = dt.date(2026, 9, 1)
+SHARDS_OF: dict[str, Callable[[], list[bytes]]] = {
+    "organization-1-day": lambda: report_data.aggregate_1_day("rows", "organization_id", 4242, SERVED_ON),
+    "users-1-day": lambda: report_data.users("rows", "organization_id", 4242, [SERVED_ON], 3),
+    "repos-1-day": lambda: report_data.repos("rows", "enterprise_id", 77, "octo", SERVED_ON, 2),
+}
+ARRAYS_FILLED = {"organization-1-day": 8, "users-1-day": 11, "repos-1-day": 1}
+
+
+def comparable(value: Any) -> Any:
+    """A value as both sides can hold it: numbers as floats, dates as text, structs without NULLs."""
+    if isinstance(value, dict):
+        return tuple(sorted((name, comparable(child)) for name, child in value.items() if child is not None))
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    return value.isoformat()
+
+
+def known(value: Any, kind: pa.DataType) -> Any:
+    """Only the fields the table's type knows (the schema leaves unknown fields out)."""
+    if isinstance(value, dict) and pa.types.is_struct(kind):
+        return {field.name: known(value.get(field.name), field.type) for field in kind}
+    return value
+
+
+@pytest.mark.parametrize("report", sorted(SHARDS_OF))
+def test_breakdown_daily_holds_every_array_entry_of_the_raw_ndjson_once(report: str, tmp_path: Path) -> None:
+    files = []
+    for number, shard in enumerate(SHARDS_OF[report]()):
+        files.append(tmp_path / f"{number}.ndjson")
+        files[-1].write_bytes(shard)
+    table = pq.read_table(tables.build(report, files, tmp_path / "tables")["breakdown_daily"])
+    assert table.column_names == list(tables.breakdown_columns())
+    types = {field.name: field.type for field in table.schema}
+    kind = schema.report_named(report).kind
+    expected: Counter[Any] = Counter()
+    for line in (line for path in files for line in path.read_text(encoding="utf-8").splitlines()):
+        row = json.loads(line)
+        ids = {name: row.get(name) for name in schema.IDENTITY[kind] if name in types}
+        for field in (field for field in schema.fields_of(kind) if field.type == "array"):
+            entries: Any = row
+            for part in field.path.split("."):
+                entries = (entries or {}).get(part)
+            for entry in entries or []:
+                fields = {name: known(value, types[name]) for name, value in entry.items() if name in types}
+                expected[comparable(ids | {"breakdown": field.path} | fields)] += 1
+    # The served rows fill several arrays, nested ones too (pull_requests.copilot_suggestions_by_comment_type).
+    assert len({dict(row)["breakdown"] for row in expected}) == ARRAYS_FILLED[report]
+    assert Counter(comparable(row) for row in table.to_pylist()) == expected
 
 
 def test_a_28_day_report_is_kept_raw_under_its_end_day(emu: Emulator, tmp_path: Path) -> None:
