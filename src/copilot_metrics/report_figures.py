@@ -2,9 +2,11 @@
 
 The figures are SQL over the relations the history's tables are derived by (`row_query` and
 `breakdown_query` of history/tables.py, read straight from the report's NDJSON), so the summary
-and the tables read every field the same way: a value of the wrong type is NULL in both, and
-NULL counts as nothing. DuckDB aggregates as it reads, under the history's memory bound, so a
-users report of several GB costs no more memory than a small one.
+and the tables read every field the same way: DuckDB casts each value to its documented type
+(`"5"` to 5, `"yes"` to true), one it cannot cast is NULL in both, and NULL counts as nothing.
+A report is read once into a table of what its figures need, under the history's memory bound
+and spilled to disk past it, so a users report of several GB costs no more memory than the
+bound.
 
 Shards are parts of one report, never copies, so their rows are added up. The one exception is
 an organization or enterprise report's day: a day whose owner ids and day were already seen is
