@@ -219,7 +219,10 @@ def test_measure_changes_a_breakdown(browser: webdriver.Chrome, page: Path, data
 
 def download_csv(browser: webdriver.Chrome, panel: str, downloads: Path) -> list[list[str]]:
     """Click the panel's CSV link and read the file the browser saved."""
-    browser.find_element(By.CSS_SELECTOR, f"#{panel} a.csv").click()
+    link = browser.find_element(By.CSS_SELECTOR, f"#{panel} a.csv")
+    # In the middle of the viewport, so that no sticky header or chart covers it when it is clicked.
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", link)
+    link.click()
     shown = tables(browser)[panel]
     target = downloads / f"{panel}_{shown['rows'][0][0]}_{shown['rows'][-1][0]}.csv"
     # Chromium writes to a .crdownload file first and renames it when the download is complete.
