@@ -78,6 +78,8 @@ def run_action(
         env=process_env,
         capture_output=True,
         text=True,
+        # A stray byte that is not UTF-8 is shown escaped rather than failing the harness itself.
+        errors="backslashreplace",
         timeout=timeout,
         check=False,
     )
