@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from .history import tables
+from .history.tables import sql_name, sql_path, sql_string
 from .schema import CODE_COUNTERS as COUNTERS
 from .schema import Report, ReportKind, report_named
 
@@ -161,19 +162,19 @@ def _aggregate(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable:
     # Aggregate reports are a few rows per day: their day rows are kept in a table of their own
     # and read by each query below.
     columns = tables.json_columns("aggregate")
-    day_type = "STRUCT(" + ", ".join(f"{_ident(name)} {kind}" for name, kind in columns.items()) + ")[]"
+    day_type = "STRUCT(" + ", ".join(f"{sql_name(name)} {kind}" for name, kind in columns.items()) + ")[]"
     db.execute(
         "CREATE TEMPORARY TABLE lines AS SELECT row_number() OVER () AS line, * "
         f"FROM {tables.read_json_source('aggregate', paths, {'day_totals': day_type})}"
     )
-    own = ", ".join(_ident(name) for name in columns)
-    merged = ", ".join(f"coalesce(d.{_ident(name)}, l.{_ident(name)}) AS {_ident(name)}" for name in columns)
+    own = ", ".join(sql_name(name) for name in columns)
+    merged = ", ".join(f"coalesce(d.{sql_name(name)}, l.{sql_name(name)}) AS {sql_name(name)}" for name in columns)
     db.execute(
         "CREATE TEMPORARY TABLE day_rows AS SELECT * FROM ("
         f"SELECT line, {own} FROM lines WHERE day_totals IS NULL "
         f"UNION ALL SELECT line, {merged} FROM lines AS l, unnest(l.day_totals) AS u(d)) WHERE day IS NOT NULL"
     )
-    owners = ", ".join(_ident(name) for name in _OWNER_IDS)
+    owners = ", ".join(sql_name(name) for name in _OWNER_IDS)
     db.execute(
         "CREATE TEMPORARY TABLE unique_days AS SELECT * FROM day_rows "
         f"QUALIFY row_number() OVER (PARTITION BY day, {owners} ORDER BY line) = 1"
@@ -203,7 +204,7 @@ def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     _read_user_lines(db, tables.read_json_source("users", paths))
     fields = [*COUNTERS, CREDITS]
     lines, usable = _one(db, "SELECT count(*), count(day) FROM user_lines")
-    per_day = ", ".join(f"count_if({_ident(flag)}), count({_ident(flag)})" for flag in USER_FLAGS)
+    per_day = ", ".join(f"count_if({sql_name(flag)}), count({sql_name(flag)})" for flag in USER_FLAGS)
     days: dict[str, Totals] = {}
     query = f"SELECT day, count(*), {_sums(fields)}, {per_day} FROM user_lines WHERE day IS NOT NULL GROUP BY day"
     for day, count, *values in db.execute(query).fetchall():
@@ -211,9 +212,10 @@ def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
         days[day.isoformat()] |= {flag: float(users) for flag, users in _flags(values[len(fields) :]).items()}
     # Distinct users through a GROUP BY, which spills to disk, rather than DISTINCT aggregates, which do not.
     per_user = ", ".join(
-        f"bool_or({_ident(flag)}) AS {_ident(flag)}, count({_ident(flag)}) AS {_seen(flag)}" for flag in USER_FLAGS
+        f"bool_or({sql_name(flag)}) AS {sql_name(flag)}, count({sql_name(flag)}) AS {_seen(flag)}"
+        for flag in USER_FLAGS
     )
-    overall = ", ".join(f"count_if({_ident(flag)}), sum({_seen(flag)})" for flag in USER_FLAGS)
+    overall = ", ".join(f"count_if({sql_name(flag)}), sum({_seen(flag)})" for flag in USER_FLAGS)
     users, *values = _one(
         db, f"SELECT count(*), {overall} FROM (SELECT {per_user} FROM user_lines WHERE day IS NOT NULL GROUP BY who)"
     )
@@ -221,7 +223,7 @@ def _users(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
     for title in USER_DIMENSIONS:
         for key, day, count in db.execute(
             f"SELECT {_label('key')} AS named, day, sum(users) FROM (SELECT key, day, count(*) AS users "
-            f"FROM user_lines, unnest({_ident(title)}) AS u(key) WHERE day IS NOT NULL GROUP BY key, day) "
+            f"FROM user_lines, unnest({sql_name(title)}) AS u(key) WHERE day IS NOT NULL GROUP BY key, day) "
             "GROUP BY named, day"
         ).fetchall():
             by[title].setdefault(key, {})[day.isoformat()] = count
@@ -235,11 +237,11 @@ def _read_user_lines(db: duckdb.DuckDBPyConnection, source: str) -> None:
     who = "coalesce(CAST(user_id AS VARCHAR), user_login)"
     # Each key once per line (a line is a user's day); list_distinct leaves out entries without one.
     keys = ", ".join(
-        f"list_distinct(list_transform({_ident(DIMENSIONS[title][0])}, "
-        f"lambda entry: entry.{_ident(DIMENSIONS[title][1])})) AS {_ident(title)}"
+        f"list_distinct(list_transform({sql_name(DIMENSIONS[title][0])}, "
+        f"lambda entry: entry.{sql_name(DIMENSIONS[title][1])})) AS {sql_name(title)}"
         for title in USER_DIMENSIONS
     )
-    scalars = ", ".join(_ident(field) for field in (*COUNTERS, CREDITS, *USER_FLAGS))
+    scalars = ", ".join(sql_name(field) for field in (*COUNTERS, CREDITS, *USER_FLAGS))
     db.execute(
         f"CREATE TEMPORARY TABLE user_lines AS SELECT CASE WHEN {who} IS NOT NULL THEN day END AS day, "
         f"CASE WHEN day IS NOT NULL THEN {who} END AS who, {scalars}, {keys} FROM {source}"
@@ -247,7 +249,7 @@ def _read_user_lines(db: duckdb.DuckDBPyConnection, source: str) -> None:
 
 
 def _seen(flag: str) -> str:
-    return _ident(f"{flag}_seen")
+    return sql_name(f"{flag}_seen")
 
 
 def _flags(values: Sequence[Any]) -> dict[str, int]:
@@ -264,13 +266,13 @@ def _repos(db: duckdb.DuckDBPyConnection, paths: Sequence[Path], unreadable: tup
         "CASE WHEN trim(coalesce(repo_owner_name, '')) <> '' AND trim(coalesce(repo_name, '')) <> '' "
         "THEN repo_owner_name || '/' || repo_name WHEN repo_id IS NOT NULL THEN '#' || CAST(repo_id AS VARCHAR) END"
     )
-    counts = ", ".join(f"pull_requests.{name} AS {_ident(name)}" for name in PR_COUNTS)
+    counts = ", ".join(f"pull_requests.{name} AS {sql_name(name)}" for name in PR_COUNTS)
     db.execute(
         f"CREATE TEMPORARY TABLE repo_rows AS SELECT {named} AS name, {counts}, "
         f"pull_requests.median_minutes_to_merge AS to_merge FROM ({tables.row_query('repos', 'repo_lines')})"
     )
     lines, usable = _one(db, "SELECT count(*), count(name) FROM repo_rows")
-    sums = ", ".join(f"sum({_ident(name)})" for name in PR_COUNTS)
+    sums = ", ".join(f"sum({sql_name(name)})" for name in PR_COUNTS)
     medians = dict(
         db.execute(
             _weighted_median("SELECT name AS key, to_merge AS value, total_merged AS weight FROM repo_rows")
@@ -296,7 +298,7 @@ def _stages(db: duckdb.DuckDBPyConnection) -> dict[str, float | None]:
     entries = tables.breakdown_query("repos", "repo_lines", ["pull_request_review_times"])
     found: dict[str, float | None] = {}
     for stage in REVIEW_STAGES:
-        value = f"SELECT NULL AS key, {_ident(stage)} AS value, total_merged AS weight FROM ({entries})"
+        value = f"SELECT NULL AS key, {sql_name(stage)} AS value, total_merged AS weight FROM ({entries})"
         median = _one(db, _weighted_median(value))
         found[stage] = median[1] if median else None
     return found if any(value is not None for value in found.values()) else {}
@@ -324,35 +326,23 @@ def _present(fields: Sequence[str], values: Sequence[Any]) -> Totals:
 
 
 def _sums(fields: Sequence[str]) -> str:
-    return ", ".join(f"sum({_path(field)})" for field in fields)
+    return ", ".join(f"sum({sql_path(field)})" for field in fields)
 
 
 def _label(value: str) -> str:
     """A key as the summary names it: a blank one is UNKNOWN."""
-    return f"CASE WHEN trim(coalesce({value}, '')) = '' THEN {_quoted(UNKNOWN)} ELSE {value} END"
+    return f"CASE WHEN trim(coalesce({value}, '')) = '' THEN {sql_string(UNKNOWN)} ELSE {value} END"
 
 
 def _key_case(dimensions: Iterable[tuple[str, str]]) -> str:
     """The key of a breakdown row, named by the field its breakdown is keyed on; blank is UNKNOWN."""
-    cases = " ".join(f"WHEN {_quoted(array)} THEN {_ident(field)}" for array, field in dict(dimensions).items())
+    cases = " ".join(f"WHEN {sql_string(array)} THEN {sql_name(field)}" for array, field in dict(dimensions).items())
     return _label(f"CASE breakdown {cases} END")
 
 
 def _one(db: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
     row = db.execute(query).fetchone()
     return tuple(row) if row is not None else ()
-
-
-def _path(field: str) -> str:
-    return ".".join(_ident(part) for part in field.split("."))
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _COMPUTE: Mapping[ReportKind, Callable[[duckdb.DuckDBPyConnection, Sequence[Path], tuple[str, ...]], Figures]] = {

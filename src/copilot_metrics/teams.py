@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 import duckdb
 
 from .history import tables
+from .history.tables import sql_paths, sql_string
 
 TABLE = "team_daily"
 CSV_NAME = "team-figures.csv"
@@ -112,8 +113,8 @@ def connect(spill: Path) -> duckdb.DuckDBPyConnection:
 
 def join_query(user_daily: Sequence[Path], membership: Sequence[Path]) -> str:
     """The SELECT giving team_daily's rows for every day both kinds of file cover."""
-    users = f"read_parquet({_list(user_daily)}, union_by_name = true)"
-    teams = f"read_parquet({_list(membership)}, union_by_name = true)"
+    users = f"read_parquet({sql_paths(user_daily)}, union_by_name = true)"
+    teams = f"read_parquet({sql_paths(membership)}, union_by_name = true)"
     sums = ", ".join(f"sum(u.{name}) AS {name}" for name in SUMS)
     flags = ", ".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in USERS_OF.items())
     # A user-day is one row of the report; should a file repeat it, it still counts once.
@@ -150,8 +151,8 @@ def join_query(user_daily: Sequence[Path], membership: Sequence[Path]) -> str:
 def write_team_daily(user_daily: Sequence[Path], membership: Sequence[Path], target: Path, spill: Path) -> int:
     """team_daily for every day both kinds of file cover, as one Parquet file; returns its row count."""
     with connect(spill) as db:
-        db.execute(f"COPY ({join_query(user_daily, membership)}) TO {_quoted(str(target))} {PARQUET}")
-        row = db.execute(f"SELECT count(*) FROM read_parquet({_quoted(str(target))})").fetchone()
+        db.execute(f"COPY ({join_query(user_daily, membership)}) TO {sql_string(str(target))} {PARQUET}")
+        row = db.execute(f"SELECT count(*) FROM read_parquet({sql_string(str(target))})").fetchone()
     return int(row[0]) if row else 0
 
 
@@ -166,7 +167,7 @@ def shown(team_daily: Sequence[Path], min_group_size: int, spill: Path) -> list[
     label = "CASE WHEN team_id IS NULL AND slug IS NULL THEN $2 ELSE COALESCE(slug, '#' || team_id) END"
     query = f"""
         WITH t AS (
-            SELECT *, active_users >= $1 AS visible FROM read_parquet({_list(team_daily)}, union_by_name = true)
+            SELECT *, active_users >= $1 AS visible FROM read_parquet({sql_paths(team_daily)}, union_by_name = true)
         )
         SELECT day, visible, CASE WHEN visible THEN {label} END AS team, count(*) AS teams,
                sum(members)::BIGINT, sum(active_users)::BIGINT, {sums}, {flags}
@@ -265,7 +266,7 @@ def memberships(membership: Sequence[Path], min_group_size: int, spill: Path) ->
     members are added up in one "other teams (N)" row per day."""
     if not membership:
         return Memberships(0, 0, [])
-    source = f"read_parquet({_list(membership)}, union_by_name = true)"
+    source = f"read_parquet({sql_paths(membership)}, union_by_name = true)"
     label = "COALESCE(slug, '#' || team_id)"
     query = f"""
         WITH t AS (
@@ -351,11 +352,3 @@ def _typed(members: str, active: str, prefix: str) -> str:
 
 def _plain(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
-
-
-def _list(paths: Sequence[Path]) -> str:
-    return "[" + ", ".join(_quoted(str(path)) for path in paths) + "]"
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

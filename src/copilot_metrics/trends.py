@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from .history.tables import sql_paths
 from .teams import NO_TEAM, connect
 
 WEEKS = 52
@@ -72,7 +73,7 @@ def trends(user_daily: Sequence[Path], team_daily: Sequence[Path], min_group_siz
     """The trends of the history's last year of user rows (and of its last 2 x PERIOD team days)."""
     if not user_daily:
         return Trends(0, None, [], None, None, dict.fromkeys(DISTINCT_DAYS), [])
-    source = f"read_parquet({_list(user_daily)}, union_by_name = true)"
+    source = f"read_parquet({sql_paths(user_daily)}, union_by_name = true)"
     with connect(spill) as db:
         db.execute(f"CREATE TEMP VIEW users AS SELECT * FROM {source}")
         days, latest = _one(db.execute("SELECT count(DISTINCT day), max(day) FROM users").fetchone())
@@ -114,7 +115,7 @@ def _movers(
         WITH t AS (
             SELECT team_id, COALESCE(slug, CASE WHEN team_id IS NULL THEN $4 ELSE '#' || team_id END) AS team,
                    day, active_users
-            FROM read_parquet({_list(team_daily)}, union_by_name = true)
+            FROM read_parquet({sql_paths(team_daily)}, union_by_name = true)
             WHERE day > $1::DATE - INTERVAL {2 * PERIOD} DAY
         ),
         p AS (
@@ -133,7 +134,3 @@ def _movers(
 def _one(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
     assert row is not None
     return row
-
-
-def _list(paths: Sequence[Path]) -> str:
-    return "[" + ", ".join("'" + str(path).replace("'", "''") + "'" for path in paths) + "]"

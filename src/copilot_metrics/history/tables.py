@@ -96,7 +96,7 @@ def _build(kind: ReportKind, files: Sequence[Path], scratch: Path, names: Sequen
         for table in names:
             target = scratch / f"{table}.parquet"
             query = _array_by_array(kind, "staged") if table == "breakdown_daily" else row_query(kind, "staged")
-            db.execute(f"COPY ({query}) TO {_quoted(str(target))} {PARQUET}")
+            db.execute(f"COPY ({query}) TO {sql_string(str(target))} {PARQUET}")
             written[table] = target
     return written
 
@@ -157,7 +157,7 @@ def _type_text(tree: Tree) -> str:
         return tree
     if isinstance(tree, list):
         return f"{_type_text(tree[0])}[]"
-    return f"STRUCT({', '.join(f'{_ident(name)} {_type_text(child)}' for name, child in tree.items())})"
+    return f"STRUCT({', '.join(f'{sql_name(name)} {_type_text(child)}' for name, child in tree.items())})"
 
 
 def json_columns(kind: ReportKind) -> dict[str, str]:
@@ -169,8 +169,8 @@ def json_columns(kind: ReportKind) -> dict[str, str]:
 def read_json_source(kind: ReportKind, files: Sequence[Path], extra: Mapping[str, str] | None = None) -> str:
     """A DuckDB table function reading `files` with the kind's columns (and `extra` ones, name -> type)."""
     columns = json_columns(kind) | dict(extra or {})
-    types = ", ".join(f"{_quoted(name)}: {_quoted(type_text)}" for name, type_text in columns.items())
-    paths = ", ".join(_quoted(str(path)) for path in files)
+    types = ", ".join(f"{sql_string(name)}: {sql_string(type_text)}" for name, type_text in columns.items())
+    paths = ", ".join(sql_string(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
         f"compression = 'auto', maximum_object_size = {MAX_LINE}, ignore_errors = true)"
@@ -181,7 +181,7 @@ def row_query(kind: ReportKind, source: str) -> str:
     """The row table: structs that hold an array in the file are rebuilt without it."""
     parts = []
     for name, type_text in row_columns(kind).items():
-        parts.append(f"CAST({_ident(name)} AS {type_text}) AS {_ident(name)}")
+        parts.append(f"CAST({sql_name(name)} AS {type_text}) AS {sql_name(name)}")
     return f"SELECT {', '.join(parts)} FROM {source}"
 
 
@@ -196,16 +196,17 @@ def breakdown_query(kind: ReportKind, source: str, arrays: Collection[str] = ())
     fields = [field for field in _arrays(schema.fields_of(kind)) if not arrays or field.path in arrays]
     held = list(dict.fromkeys(name for field in fields for name in _tree(field.items, arrays=True)))
     entry_type = _type_text({name: columns[name] for name in held})
-    lists = ", ".join(f"CAST(s.{_path(field.path)} AS {entry_type}[])" for field in fields)
-    names = ", ".join(_quoted(field.path) for field in fields)
+    lists = ", ".join(f"CAST(s.{sql_path(field.path)} AS {entry_type}[])" for field in fields)
+    names = ", ".join(sql_string(field.path) for field in fields)
     per_array = (
-        f"SELECT {', '.join(f's.{_ident(name)}' for name in ids)}, "
+        f"SELECT {', '.join(f's.{sql_name(name)}' for name in ids)}, "
         f"unnest([{names}]) AS breakdown, unnest([{lists}]) AS entries FROM {source} AS s"
     )
-    named = " ".join(f"WHEN {_quoted(field.path)} THEN {_is_named(field)}" for field in fields)
-    per_entry = f"SELECT {', '.join(_ident(name) for name in ids)}, breakdown, unnest(entries) AS e FROM ({per_array})"
+    named = " ".join(f"WHEN {sql_string(field.path)} THEN {_is_named(field)}" for field in fields)
+    leading = ", ".join(sql_name(name) for name in ids)
+    per_entry = f"SELECT {leading}, breakdown, unnest(entries) AS e FROM ({per_array})"
     selected = ", ".join(
-        f"CAST({_breakdown_value(name, ids, held)} AS {type_text}) AS {_ident(name)}"
+        f"CAST({_breakdown_value(name, ids, held)} AS {type_text}) AS {sql_name(name)}"
         for name, type_text in columns.items()
     )
     return f"SELECT {selected} FROM ({per_entry}) WHERE CASE breakdown {named} END"
@@ -213,23 +214,31 @@ def breakdown_query(kind: ReportKind, source: str, arrays: Collection[str] = ())
 
 def _breakdown_value(name: str, ids: Sequence[str], held: Sequence[str]) -> str:
     if name in ids or name == "breakdown":
-        return _ident(name)
-    return f"e.{_ident(name)}" if name in held else "NULL"
-
-
-def _path(dotted: str) -> str:
-    return ".".join(_ident(part) for part in dotted.split("."))
+        return sql_name(name)
+    return f"e.{sql_name(name)}" if name in held else "NULL"
 
 
 def _is_named(array: Field) -> str:
     """Whether an entry `e` of the array has a field that names it (its IDE, feature, ...): an
     entry that is not a JSON object reads as a struct of NULLs, and gives no row."""
-    return "(" + " OR ".join(f"e.{_ident(key)} IS NOT NULL" for key in array.keys) + ")"
+    return "(" + " OR ".join(f"e.{sql_name(key)} IS NOT NULL" for key in array.keys) + ")"
 
 
-def _quoted(text: str) -> str:
+def sql_string(text: str) -> str:
+    """`text` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def sql_name(name: str) -> str:
+    """`name` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_path(dotted: str) -> str:
+    """A dotted field path (`pull_requests.total_created`) as quoted SQL identifiers."""
+    return ".".join(sql_name(part) for part in dotted.split("."))
+
+
+def sql_paths(paths: Sequence[Path]) -> str:
+    """File paths as an SQL list of string literals, for DuckDB's readers."""
+    return "[" + ", ".join(sql_string(str(path)) for path in paths) + "]"
