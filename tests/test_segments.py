@@ -234,7 +234,8 @@ def test_a_file_replaced_between_segments_starts_over_never_spliced(
     tmp_path: Path, record_property: Record, honours_if_range: bool
 ) -> None:
     checked_in_process(record_property, "fault-survived", "file replaced between segments", "handled")
-    old, new, seen = version(1), version(2), []
+    # The new version is shorter: a start-over that kept the old version's tail would show.
+    old, new, seen = version(1), version(2, SIZE - 3 * 4096), []
 
     def serve(request: BaseHTTPRequestHandler, number: int) -> None:
         seen.append((request.headers.get("Range"), request.headers.get("If-Range")))
@@ -250,6 +251,34 @@ def test_a_file_replaced_between_segments_starts_over_never_spliced(
         assert fetch(link, tmp_path) == new
     restart = seen.index((None, None), 1)  # the download started over with a plain request
     assert {validator for _, validator in seen[restart + 1 :]} == {'"v2"'}
+
+
+def test_a_file_replaced_after_part_of_it_arrived_keeps_nothing_of_the_old_version(
+    tmp_path: Path, record_property: Record
+) -> None:
+    checked_in_process(record_property, "fault-survived", "file replaced after part of it arrived", "handled")
+    # The new version is shorter than where the old one's last segment had got to.
+    old, new, replaced = version(5), version(6, SIZE // 2), threading.Event()
+    last = starts(SIZE)[-1]
+
+    def serve(request: BaseHTTPRequestHandler, number: int) -> None:
+        if replaced.is_set():
+            send_file(request, new, '"v2"', ranges=request.headers.get("If-Range") in (None, '"v2"'))
+        elif request.headers.get("Range") == f"bytes={last}-{SIZE - 1}":
+            # The last segment gets half its body before the host replaces the file.
+            length = SIZE - last
+            headers = {
+                "ETag": '"v1"',
+                "Content-Length": str(length),
+                "Content-Range": f"bytes {last}-{SIZE - 1}/{SIZE}",
+            }
+            answer(request, 206, headers, old[last : last + length // 2])
+            replaced.set()
+        else:
+            send_file(request, old, '"v1"')
+
+    with host(serve) as link:
+        assert fetch(link, tmp_path) == new
 
 
 def test_a_host_that_ignores_ranges_is_read_as_one_stream(tmp_path: Path, record_property: Record) -> None:
