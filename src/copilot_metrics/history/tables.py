@@ -32,8 +32,6 @@ THREADS = 1
 # A row group of breakdown_daily's 60 columns is buffered whole before it is written: 32768 rows
 # fit the memory limit, where 122880 spilled to disk.
 PARQUET = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768)"
-# The largest line DuckDB accepts; a users line is a few KiB, and the buffer costs twice this.
-MAX_LINE = 8 * 1024 * 1024
 
 TABLES_OF: Mapping[ReportKind, tuple[str, ...]] = {
     "aggregate": ("daily", "breakdown_daily"),
@@ -173,7 +171,7 @@ def read_json_source(kind: ReportKind, files: Sequence[Path], extra: Mapping[str
     paths = ", ".join(sql_string(str(path)) for path in files)
     return (
         f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
-        f"compression = 'auto', maximum_object_size = {MAX_LINE}, ignore_errors = true)"
+        "compression = 'auto', ignore_errors = true)"
     )
 
 
