@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, quote
 
@@ -187,3 +188,31 @@ def test_conflict_without_overwrite_names_the_input(emu: Emulator, tmp_path: Pat
 
     with pytest.raises(ArtifactError, match="overwrite: true"):
         upload(emu, tmp_path / "b", overwrite=False)
+
+
+def test_a_lasting_blob_failure_stops_the_zip_and_finalizes_nothing(emu: Emulator, tmp_path: Path) -> None:
+    # The zip runs ahead of the blob upload: when the upload gives up, the zip's threads end too.
+    emu.inject(Fault(host="blob", status=500, times=100, path_contains="comp=block"))
+
+    with pytest.raises(ArtifactError, match="Uploading the artifact to blob storage failed"):
+        upload(emu, tmp_path)
+
+    assert not [a for a in emu.artifacts.values() if a.finalized]
+    assert not [t for t in threading.enumerate() if t.name == "readahead" or t.name.startswith("deflate")]
+
+
+def test_a_file_that_cannot_be_read_fails_the_upload_before_it_is_finalized(emu: Emulator, tmp_path: Path) -> None:
+    files = tree(tmp_path)
+    files[1].unlink()  # gone between the download and the zip
+
+    with pytest.raises(FileNotFoundError):
+        upload_artifact(
+            files,
+            tmp_path,
+            UploadOptions(name="metrics"),
+            ArtifactRuntime.from_env(emu.env()),
+            lambda _: None,
+            policy=FAST,
+        )
+
+    assert not [a for a in emu.artifacts.values() if a.finalized]

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .errors import ArtifactError, InputError
+from .readahead import ReadAhead
 from .transport import (
     MAX_ERROR_BYTES,
     Retry,
@@ -58,6 +59,8 @@ _RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 # compressed stream of about a tenth of the report's size, cost no measurable speed.
 BLOCK_SIZE = 1024 * 1024
 DEFAULT_CONCURRENCY = 5
+# How much of the zip may be made ahead of the blob client: about 130 MiB of a users report at level 6.
+ZIP_AHEAD_BYTES = 8 * 1024 * 1024
 MAX_CONCURRENCY = 300
 ZIP_CONTENT_TYPE = "application/zip"
 
@@ -181,21 +184,23 @@ def upload_artifact(
     entries = zip_entries(files, root)
     connect, read = timeout()
     service = ResultsService(runtime, policy or RetryPolicy(first_delay=3.0, multiplier=1.5))
-    upload_url = service.create(options)
-    on_secret(upload_url)
-    on_secret(urlsplit(upload_url).query)
-    try:
-        sent = _HashingCounter(zip_stream(entries, options.compression_level))
-        upload_blob(upload_url, sent, runtime.concurrency, (connect, read))
-        digest = sent.sha256.hexdigest()
-        artifact_id = service.finalize(options.name, sent.size, digest)
-    except ArtifactError as failure:
-        if not service.replaced:
-            raise
-        raise ArtifactError(
-            f"{failure} The earlier artifact named {options.name!r} was already deleted ('overwrite: true'), "
-            "so this run has none: re-run the job to upload it again."
-        ) from None
+    # The zip starts now, so that its deflate runs while the artifact is created and the blob client loads.
+    with ReadAhead(zip_stream(entries, options.compression_level), ZIP_AHEAD_BYTES) as zipped:
+        upload_url = service.create(options)
+        on_secret(upload_url)
+        on_secret(urlsplit(upload_url).query)
+        try:
+            sent = _HashingCounter(iter(zipped))
+            upload_blob(upload_url, sent, runtime.concurrency, (connect, read))
+            digest = sent.sha256.hexdigest()
+            artifact_id = service.finalize(options.name, sent.size, digest)
+        except ArtifactError as failure:
+            if not service.replaced:
+                raise
+            raise ArtifactError(
+                f"{failure} The earlier artifact named {options.name!r} was already deleted ('overwrite: true'), "
+                "so this run has none: re-run the job to upload it again."
+            ) from None
     return UploadedArtifact(
         id=artifact_id,
         name=options.name,

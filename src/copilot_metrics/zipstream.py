@@ -18,7 +18,7 @@ import struct
 import time
 import zipfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +69,7 @@ class _Entry:
 
 def zip_stream(
     entries: Sequence[tuple[Path, str]], compression_level: int, workers: int | None = None
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Yield the zip of `entries` ((file, name in the zip) pairs) piece by piece.
 
     Level 0 stores the files; levels 1-9 deflate them at that level on `workers` threads (default:
