@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from copilot_metrics.artifacts import zip_entries
+from copilot_metrics.errors import ArtifactError
 from copilot_metrics.zipstream import BLOCK_SIZE, zip_stream
 from emulator.data import make_users_shard
 
@@ -144,3 +146,14 @@ def test_a_file_past_2_gib_gets_zip64_sizes(tmp_path: Path) -> None:
         with archive.open(big) as entry:  # reads to the end: zipfile checks the CRC there
             entry.seek(2 * 1024**3)
             assert entry.read() == b"tail\n"
+
+
+def test_a_file_that_shrinks_while_it_is_zipped_is_an_error(tmp_path: Path) -> None:
+    shrinking = tmp_path / "shrinking.ndjson"
+    shrinking.write_bytes(ndjson(12 * BLOCK_SIZE))
+    pieces = zip_stream(zip_entries([shrinking], tmp_path), 6, workers=2)
+    next(pieces), next(pieces)  # the local header, then the first block: the file's size is taken
+    os.truncate(shrinking, BLOCK_SIZE)
+
+    with pytest.raises(ArtifactError, match="A file shrank while it was being zipped"):
+        list(pieces)
