@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from emulator.data import make_users_shard
@@ -17,6 +18,9 @@ class ShardCache:
         path = self._folder / f"users-{size}-{number}.ndjson"
         if not path.exists():
             make_users_shard(path, size, seed=f"bench-{number}")
+            # Written out now: the kernel's writeback of a fresh GiB would otherwise land in the
+            # timed runs that read it, and slow whichever client it meets.
+            os.sync()
         return path
 
     def files(self, count: int, size: int) -> list[Path]:

@@ -98,6 +98,7 @@ def _make_files(root: Path, count: int, size: int) -> list[Path]:
     files = [root / f"users-28-day_part-{n}.ndjson" for n in range(1, count + 1)]
     for n, path in enumerate(files):
         make_users_shard(path, size, seed=f"bench-{n}")
+    os.sync()  # as in shards.py: no writeback of the fresh files during the timed runs
     return files
 
 
