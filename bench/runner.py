@@ -23,8 +23,21 @@ def run_entrypoint(
     variables, cwd = workspace. `github` overrides the emulator's context variables. The step's
     folders are removed afterwards, so big reports do not pile up on disk."""
     step = Step.create(folder)
+    try:
+        sample = run_measured(
+            [sys.executable, str(ENTRYPOINT)], step_env(emu, step, inputs, github), cwd=step.workspace
+        )
+        return sample, read_outputs(step.file_command("GITHUB_OUTPUT"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def step_env(
+    emu: Emulator, step: Step, inputs: Mapping[str, str], github: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """What the runner hands entrypoint.py for one step against the emulator."""
     context = {**emu.env(), **(github or {})}
-    env = {
+    return {
         **base_env(),
         "HOME": str(step.root / "home"),
         "RUNNER_TEMP": str(step.root / "runner_temp"),
@@ -33,8 +46,3 @@ def run_entrypoint(
         **{name: str(step.file_command(name)) for name in FILE_COMMANDS},
         "GITHUB_WORKSPACE": str(step.workspace),
     }
-    try:
-        sample = run_measured([sys.executable, str(ENTRYPOINT)], env, cwd=step.workspace)
-        return sample, read_outputs(step.file_command("GITHUB_OUTPUT"))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
