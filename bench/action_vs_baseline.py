@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from measure import MIB, NODE_MODULES, Plan, Sample, median_rss, median_seconds, run_measured, spread
+from measure import MIB, NODE_MODULES, Plan, Sample, median_rss, median_seconds, run_measured, spread, warm
 from results import Section, Verdict, table
 from runner import run_entrypoint
 from shards import ShardCache
@@ -76,9 +76,11 @@ def _size(emu: Emulator, day: str, size: int, shard: Path, plan: Plan, scratch: 
     for attempt in plan.attempts():
         name = f"bench-{size}-{attempt}"
         inputs = {"org": "octo", "report": "users-1-day", "day": day, "artifact-name": f"action-{name}"}
+        warm([shard])
         sample, outputs = run_entrypoint(emu, scratch / "step", inputs)
         if not outputs.get("artifact-id"):
             raise RuntimeError(f"the action uploaded nothing:\n{sample.output[-4000:]}")
+        warm([shard])
         theirs = _baseline(emu, day, f"baseline-{name}", scratch / "baseline")
         if plan.recorded(attempt):
             action.append(sample)

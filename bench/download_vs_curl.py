@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from measure import MIB, REPO, Plan, Sample, median_rss, median_seconds, python_env, run_measured, spread
+from measure import MIB, REPO, Plan, Sample, median_rss, median_seconds, python_env, run_measured, spread, warm
 from results import Section, Verdict, table
 from shards import ShardCache
 
@@ -68,6 +68,7 @@ def _case(emu: Emulator, label: str, files: list[Path], plan: Plan, scratch: Pat
     for attempt in plan.attempts():
         for name, argv in commands.items():
             _empty(out)
+            warm(files)
             sample = run_measured(argv, python_env())
             _check_bytes(out, total, name)
             if plan.recorded(attempt):

@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,16 @@ def run_measured(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None =
     if facts["exit_code"] != 0:
         raise ChildFailed(f"{' '.join(argv[:3])} exited {facts['exit_code']}:\n{text[-4000:]}")
     return Sample(facts["seconds"], facts["peak_rss_kib"] / 1024, facts["started"], text)
+
+
+def warm(paths: Iterable[Path]) -> None:
+    """Read `paths` once, so that the run that follows finds them in the page cache. The benchmark
+    machine drops files it has not read for a few minutes from its cache (a shard made at the start
+    was found wholly evicted later), and a run whose server reads them from disk measures the disk."""
+    for path in paths:
+        with path.open("rb") as file:
+            while file.read(8 * MIB):
+                pass
 
 
 def median_seconds(samples: Sequence[Sample]) -> float:

@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE.parent / "tests")]
 
-from measure import MIB, NODE_MODULES  # noqa: E402
+from measure import MIB, NODE_MODULES, warm  # noqa: E402
 from runner import step_env  # noqa: E402
 from shards import ShardCache  # noqa: E402
 
@@ -54,6 +54,7 @@ def main() -> int:
             emu.set_shards("org", "octo", "users-1-day", day, [shard])
             for run in range(args.runs):
                 inputs = {"org": "octo", "report": "users-1-day", "day": day.isoformat(), "artifact-name": f"t-{run}"}
+                warm([shard])
                 lines, ticks, seconds = _timeline(emu, folder / f"step-{run}", inputs)
         print(f"The action on a {args.size_mib:,} MiB users day: {seconds:.2f} s (the last of {args.runs} runs)\n")
         print("\n".join(f"{at:6.2f} s  {line}" for at, line in lines))

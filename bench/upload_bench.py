@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from measure import run_measured
+from measure import run_measured, warm
 
 from conformance.azurite import Azurite, AzuriteBackend
 from conformance.official import NODE_MODULES, command, missing_tools, node_env
@@ -109,7 +109,9 @@ def _bench_case(case: str, files: list[Path], env: Mapping[str, str], runs: int,
     # Interleaved, so drift in the machine's load or cache affects both clients alike.
     for attempt in range(warmup + runs):
         name = f"{case}-{attempt}"
+        warm(files)
         ours_run = _measure(_ours_command(f"ours-{name}", root, files, level), env, REPO)
+        warm(files)
         official_run = _measure(_official_command(f"official-{name}", root, files, level), env, REPO)
         if attempt >= warmup:
             ours.append(ours_run)
