@@ -72,6 +72,24 @@ def layer_sizes(image: str) -> list[int]:
     return [int(layer["size"]) for layer in manifest["layers"]]
 
 
+def pushed_layers(image: str, layout: Path) -> list[Path]:
+    """Push ``image`` gzip-compressed, as a registry receives it, into the OCI layout ``layout``;
+    return its layer blobs, base layers first."""
+    subprocess.run(
+        ["buildah", "push", "--quiet", "--compression-format", "gzip", image, f"oci:{layout}"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+    manifest = json.loads(_blob(layout, index["manifests"][-1]["digest"]).read_text(encoding="utf-8"))
+    return [_blob(layout, layer["digest"]) for layer in manifest["layers"]]
+
+
+def _blob(layout: Path, digest: str) -> Path:
+    algorithm, _, value = digest.partition(":")
+    return layout / "blobs" / algorithm / value
+
+
 def run(
     image: str,
     command: Sequence[str],

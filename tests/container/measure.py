@@ -6,6 +6,7 @@ Run from the ``tests`` folder: ``python -m container.measure``. Prints a Markdow
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,10 +57,23 @@ def _bare_start(image: str) -> float:
     )
 
 
+def _extract(layers: list[Path]) -> float:
+    """Seconds to unpack `layers` into an empty folder, as a pull does after the download."""
+    with tempfile.TemporaryDirectory() as target:
+        return _seconds(
+            lambda: [subprocess.run(["tar", "-xzf", str(layer), "-C", target], check=True) for layer in layers]
+        )
+
+
 def main() -> int:
     base = standin.ensure_standin()
     build = _seconds(lambda: buildah.build(ROOT, IMAGE, {"BASE_IMAGE": base}, no_cache=True))
-    ours = buildah.layer_sizes(IMAGE)[len(buildah.layer_sizes(base)) :]
+    base_layers = len(buildah.layer_sizes(base))
+    ours = buildah.layer_sizes(IMAGE)[base_layers:]
+    with tempfile.TemporaryDirectory() as layout:
+        pushed = buildah.pushed_layers(IMAGE, Path(layout) / "image")[base_layers:]
+        compressed = [layer.stat().st_size for layer in pushed]
+        extraction = statistics.median(_extract(pushed) for _ in range(RUNS))
     runs = [_one_run(IMAGE) for _ in range(RUNS)]
     bare = [_bare_start(IMAGE) for _ in range(RUNS)]
     rows = [
@@ -67,6 +81,11 @@ def main() -> int:
             "added over the base",
             f"{len(ours)} layers, {sum(ours) / 1e6:.1f} MB (in order: {_kilobytes(ours)} kB)",
         ),
+        (
+            "the same layers as pushed (gzip)",
+            f"{sum(compressed) / 1e6:.1f} MB (in order: {_kilobytes(compressed)} kB)",
+        ),
+        (f"unpacking them (`tar -xzf`), median of {RUNS}", f"{extraction:.2f} s"),
         ("build, warm base, no layer cache", f"{build:.1f} s"),
         (
             f"start to outputs, 28-day report, median of {RUNS}",
