@@ -44,6 +44,8 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=2, help="runs made; only the last is shown (the first warms up)")
     args = parser.parse_args()
+    if args.runs < 1 or args.size_mib < 1:
+        parser.error("--runs and --size-mib are 1 or more")
     with tempfile.TemporaryDirectory(prefix="timeline-") as scratch:
         folder = Path(scratch)
         shard = ShardCache(folder / "shards").file(args.size_mib * MIB)
