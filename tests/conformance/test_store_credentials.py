@@ -21,7 +21,7 @@ from uuid import uuid4
 import boto3
 import pytest
 import requests
-from azure.storage.blob import ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import ContainerClient, ContainerSasPermissions, generate_container_sas
 
 from action_run import ActionRun, run_action
 from conformance.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
@@ -201,19 +201,25 @@ def test_an_expired_session_token_is_named(emu: Emulator, s3: S3, tmp_path: Path
     assert s3.objects() == []
 
 
+def container_with_sas(
+    azurite: Azurite, key: str, permission: ContainerSasPermissions
+) -> tuple[str, ContainerClient, str]:
+    """A new container in Azurite, its client, and a SAS for it signed with `key`, valid for an hour."""
+    container = f"history-{uuid4().hex[:12]}"
+    client = azurite.service().create_container(container)
+    sas = generate_container_sas(
+        ACCOUNT, container, account_key=key, permission=permission, expiry=datetime.now(UTC) + timedelta(hours=1)
+    )
+    return container, client, sas
+
+
 @pytest.mark.parametrize("case", ["connection string", "account key", "SAS token"])
 def test_refused_azure_credentials_name_the_variable(
     emu: Emulator, azurite: Azurite, tmp_path: Path, case: str
 ) -> None:
-    container = f"history-{uuid4().hex[:12]}"
-    client = azurite.service().create_container(container)
     # A SAS signed with another key: well formed, refused by its signature.
-    sas = generate_container_sas(
-        ACCOUNT,
-        container,
-        account_key=WRONG_AZURE_KEY,
-        permission=ContainerSasPermissions(read=True, write=True, delete=True, list=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
+    container, client, sas = container_with_sas(
+        azurite, WRONG_AZURE_KEY, ContainerSasPermissions(read=True, write=True, delete=True, list=True)
     )
     named = {"AZURE_STORAGE_ACCOUNT_NAME": ACCOUNT, "AZURE_STORAGE_ENDPOINT": azurite.account_url}
     env, variable, secret = {
@@ -267,14 +273,8 @@ def test_every_cloud_credential_is_masked_before_anything_else_is_printed(emu: E
 def test_a_read_only_sas_is_told_what_to_grant(azurite: Azurite, tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.write_bytes(b"{}\n")
-    container = f"history-{uuid4().hex[:12]}"
-    client = azurite.service().create_container(container)
-    read_only = generate_container_sas(
-        ACCOUNT,
-        container,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, list=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
+    container, client, read_only = container_with_sas(
+        azurite, ACCOUNT_KEY, ContainerSasPermissions(read=True, list=True)
     )
     az_env = {
         "AZURE_STORAGE_ACCOUNT_NAME": ACCOUNT,
