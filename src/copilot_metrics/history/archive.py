@@ -92,17 +92,18 @@ def keep_day(store: Store, day: DayFiles, work: Path, log: Log) -> DayOutcome:
     shards = _shards(day, work)
     stored = _stored_digests(store, present)
     tables_expected = day.partition.startswith("day=")
-    if sorted(stored) == sorted(shard.digest for shard in shards) and len(stored) == _data_count(present):
+    held = _data_count(present)
+    if sorted(stored) == sorted(shard.digest for shard in shards) and len(stored) == held:
         if not tables_expected or _has_tables(store, day):
             return DayOutcome(day.report, day.day, "unchanged")
         change: Change = "completed"
     else:
-        if _data_count(present) and not any(shard.source.stat().st_size for shard in shards):
+        if held and not any(shard.source.stat().st_size for shard in shards):
             raise HistoryError(
                 f"GitHub now serves an empty {day.report} report for {day.day}, which the history holds with data: "
                 "keeping the history's copy. Re-run later; if GitHub keeps it empty, remove the day by hand."
             )
-        change = "replaced" if _data_count(present) else "added"
+        change = "replaced" if held else "added"
     with tempfile.TemporaryDirectory(dir=work) as scratch, ThreadPoolExecutor(max_workers=1) as pool:
         # DuckDB derives the tables while the raw files are compressed and written; the tables
         # go to the store only after every raw file is in.
