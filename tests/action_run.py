@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -20,6 +21,9 @@ from runner_step import Step, input_env, read_outputs
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_YML = ROOT / "action.yml"
 ENTRYPOINT = ROOT / "entrypoint.py"
+# What never belongs in a log line: the action escapes control characters in outside text, so
+# these come only from a broken stream (a line lost to a race between threads leaves stray memory).
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -77,20 +81,29 @@ def run_action(
         cwd=step.workspace,
         env=process_env,
         capture_output=True,
-        text=True,
-        # A stray byte that is not UTF-8 is shown escaped rather than failing the harness itself.
-        errors="backslashreplace",
         timeout=timeout,
         check=False,
     )
     return ActionRun(
         code=finished.returncode,
-        stdout=finished.stdout,
-        stderr=finished.stderr,
+        stdout=printed_text(finished.stdout),
+        stderr=printed_text(finished.stderr),
         outputs=read_outputs(step.file_command("GITHUB_OUTPUT")),
         summary=step.file_command("GITHUB_STEP_SUMMARY").read_text(encoding="utf-8"),
         step=step,
     )
+
+
+def printed_text(printed: bytes) -> str:
+    """What the action printed, which must be UTF-8 text without control bytes."""
+    try:
+        text = printed.decode()
+    except UnicodeDecodeError as broken:
+        around = printed[max(0, broken.start - 80) : broken.end + 80]
+        raise AssertionError(f"the action printed bytes that are not UTF-8: {around!r}") from None
+    stray = _NOT_TEXT.search(text)
+    assert stray is None, f"the action printed control bytes: {text[max(0, stray.start() - 80) : stray.end() + 80]!r}"
+    return text
 
 
 def secrets_of(emu: Emulator) -> set[str]:

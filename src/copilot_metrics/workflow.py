@@ -9,12 +9,14 @@ file the user redirects it to, masks with the token in clear included."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, ParamSpec
 
 from actions_toolkit import core
 
@@ -27,6 +29,22 @@ _mode: Mode = "command-line"
 # Line breaks and other control characters in outside text (a server's message, a link) would
 # start a new log line that the runner could read as a workflow command.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+# One writer at a time. Python's text streams are not safe to write from several threads
+# (python/cpython#118138 and #119506; 3.11 has the bug): a line written while another thread
+# flushes can be dropped, and the stream then emits as many bytes of stray memory. The report
+# workers print from threads; a dropped `::add-mask::` line, or stray bytes in front of one,
+# would leave a signed link's secret unmasked.
+_printing = threading.Lock()
+_Args = ParamSpec("_Args")
+
+
+def _one_at_a_time(printer: Callable[_Args, None]) -> Callable[_Args, None]:
+    @functools.wraps(printer)
+    def locked(*args: _Args.args, **kwargs: _Args.kwargs) -> None:
+        with _printing:
+            printer(*args, **kwargs)
+
+    return locked
 
 
 def set_mode(mode: Mode) -> None:
@@ -48,6 +66,7 @@ def read_inputs(names: Iterable[str]) -> dict[str, str]:
     return {name: core.get_input(name) for name in names if f"INPUT_{name.upper()}" in os.environ}
 
 
+@_one_at_a_time
 def mask(secret: str) -> None:
     """Ask the runner to hide `secret` in everything printed after this line."""
     if not in_actions():
@@ -58,6 +77,7 @@ def mask(secret: str) -> None:
     sys.stdout.flush()
 
 
+@_one_at_a_time
 def info(message: str) -> None:
     if in_actions():
         core.info(one_line(message))
@@ -65,6 +85,7 @@ def info(message: str) -> None:
         print(one_line(message), file=sys.stderr)
 
 
+@_one_at_a_time
 def warning(message: str) -> None:
     if in_actions():
         core.warning(message)
@@ -72,6 +93,7 @@ def warning(message: str) -> None:
         print(f"warning: {one_line(message)}", file=sys.stderr)
 
 
+@_one_at_a_time
 def error(message: str) -> None:
     if in_actions():
         core.error(message)
@@ -82,14 +104,16 @@ def error(message: str) -> None:
 @contextmanager
 def group(title: str) -> Iterator[None]:
     if not in_actions():
-        print(f"{one_line(title)}...", file=sys.stderr)
+        info(f"{title}...")
         yield
         return
-    core.start_group(one_line(title))
+    with _printing:
+        core.start_group(one_line(title))
     try:
         yield
     finally:
-        core.end_group()
+        with _printing:
+            core.end_group()
 
 
 def set_outputs(outputs: Mapping[str, str]) -> None:
