@@ -168,9 +168,8 @@ def read_json_source(kind: ReportKind, files: Sequence[Path], extra: Mapping[str
     """A DuckDB table function reading `files` with the kind's columns (and `extra` ones, name -> type)."""
     columns = json_columns(kind) | dict(extra or {})
     types = ", ".join(f"{sql_string(name)}: {sql_string(type_text)}" for name, type_text in columns.items())
-    paths = ", ".join(sql_string(str(path)) for path in files)
     return (
-        f"read_json([{paths}], format = 'newline_delimited', columns = {{{types}}}, "
+        f"read_json({sql_paths(files)}, format = 'newline_delimited', columns = {{{types}}}, "
         "compression = 'auto', ignore_errors = true)"
     )
 
